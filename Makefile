@@ -1,0 +1,43 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: run test lint typecheck pytest certs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP_RUN)
+
+run: $(STAMP_RUN)
+	$(BIN)/python -m simulator serve $(ARGS)
+
+certs: $(STAMP_RUN)
+	$(BIN)/python -m simulator certs
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check simulator tests bench
+	$(BIN)/ruff format --check simulator tests bench
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy simulator
+
+pytest: $(STAMP_DEV)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: $(STAMP_DEV)
+	$(BIN)/python bench/http_status.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

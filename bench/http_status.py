@@ -1,0 +1,195 @@
+"""GET status over mTLS with keep-alive: the simulator against bare aiohttp, same bytes, same TLS.
+
+    python bench/http_status.py [--connections 50] [--duration 5] [--vehicles 3]
+
+Prints both throughputs and their ratio (target >= 0.8), the time from
+process start to the ready line (target < 1 s with certificates present) and
+the simulator's RSS after the load.  Each server runs in its own process
+pinned to CPU 0 and the load generator to CPU 1 when the machine has two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from loadgen import LoadResult, run_load
+
+from simulator.tls import CertStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pin(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {cpu})
+
+
+def start_process(args: list[str]) -> tuple[subprocess.Popen[str], str, float]:
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, text=True, cwd=ROOT, preexec_fn=lambda: _pin(0)
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    elapsed = time.perf_counter() - started
+    if not line.startswith("ready "):
+        proc.kill()
+        raise SystemExit(f"server did not start: {line!r}")
+    return proc, line.split(" ", 1)[1], elapsed
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def fetch(
+    url: str, certs: CertStore, *, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[bytes, str]:
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    with urllib.request.urlopen(req, context=certs.client_context(), timeout=30) as resp:
+        return resp.read(), resp.headers.get("Content-Type", "")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def report(name: str, result: LoadResult) -> None:
+    print(
+        f"{name:<12} {result.rps:>9.0f} req/s  p50 {result.percentile(0.5):6.2f} ms  "
+        f"p99 {result.percentile(0.99):6.2f} ms  errors {result.errors}  "
+        f"load-generator CPU {100 * result.client_cpu_seconds / result.seconds:4.0f} %"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--vehicles", type=int, default=3)
+    parser.add_argument("--extra-args", default="", help="more simulator serve options")
+    opts = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        certs = CertStore(Path(tmp) / "certs")
+        certs.ensure()
+        sim, sim_url, ready_s = start_process(
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "serve",
+                "--port",
+                "0",
+                "--certs",
+                str(certs.directory),
+                "--vehicles",
+                str(opts.vehicles),
+                *opts.extra_args.split(),
+            ]
+        )
+        try:
+            form = urllib.parse.urlencode(
+                {
+                    "grant_type": "password",
+                    "username": "demo@example.com",
+                    "password": "demo",
+                    "client_id": "demo-client",
+                    "client_secret": "demo-secret",
+                }
+            ).encode()
+            token = json.loads(fetch(sim_url + "/am/oauth2/access_token", certs, data=form)[0])
+            auth = {
+                "Authorization": f"Bearer {token['access_token']}",
+                "x-introspect-realm": "clientsB2CPeugeot",
+            }
+            listing = json.loads(
+                fetch(
+                    sim_url + "/connectedcar/v4/user/vehicles?client_id=demo-client",
+                    certs,
+                    headers=auth,
+                )[0]
+            )
+            vid = listing["_embedded"]["vehicles"][0]["id"]
+            path = f"/connectedcar/v4/user/vehicles/{vid}/status"
+            body, content_type = fetch(
+                f"{sim_url}{path}?client_id=demo-client", certs, headers=auth
+            )
+            body_file = Path(tmp) / "status.json"
+            body_file.write_bytes(body)
+            request = (
+                f"GET {path}?client_id=demo-client HTTP/1.1\r\nHost: localhost\r\n"
+                f"Authorization: {auth['Authorization']}\r\n"
+                f"x-introspect-realm: {auth['x-introspect-realm']}\r\n\r\n"
+            ).encode()
+            _pin(1)
+            port = int(sim_url.rsplit(":", 1)[1])
+            ours = asyncio.run(
+                run_load(
+                    "127.0.0.1",
+                    port,
+                    request,
+                    certs.client_context(),
+                    connections=opts.connections,
+                    duration=opts.duration,
+                )
+            )
+            sim_rss = rss_mb(sim.pid)
+        finally:
+            stop(sim)
+        bare, bare_url, _ = start_process(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "bare_server.py"),
+                str(certs.directory),
+                str(body_file),
+                content_type.split(";")[0],
+                path,
+            ]
+        )
+        try:
+            port = int(bare_url.rsplit(":", 1)[1])
+            base = asyncio.run(
+                run_load(
+                    "127.0.0.1",
+                    port,
+                    request,
+                    certs.client_context(),
+                    connections=opts.connections,
+                    duration=opts.duration,
+                )
+            )
+        finally:
+            stop(bare)
+
+    print(
+        f"GET status over mTLS, keep-alive, {opts.connections} connections, "
+        f"{opts.duration:.0f} s each, body {len(body)} bytes"
+    )
+    report("simulator", ours)
+    report("bare aiohttp", base)
+    print(f"ratio simulator / bare aiohttp: {ours.rps / base.rps:.2f}  (target >= 0.80)")
+    print(f"process start to ready line: {ready_s * 1000:.0f} ms  (target < 1000 ms)")
+    print(f"simulator RSS after load: {sim_rss:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Small HTTP helpers shared by every sub-app: keys, JSON in and out, the error body."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from simulator.api.schemas import ErrorBody, dump_json
+from simulator.errors import ApiError, ErrorCode, InvalidField
+from simulator.store import Simulator
+
+SIM = web.AppKey("simulator", Simulator)
+REQUEST_ID = web.RequestKey("request_id", str)
+
+HAL_JSON = "application/hal+json"
+GEO_JSON = "application/vnd.geo+json"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def sim_of(request: web.Request) -> Simulator:
+    return request.config_dict[SIM]
+
+
+def model_response(
+    model: BaseModel, *, status: int = 200, content_type: str = HAL_JSON
+) -> web.Response:
+    return web.Response(body=dump_json(model), status=status, content_type=content_type)
+
+
+def json_response(data: Any, *, status: int = 200) -> web.Response:
+    """For the control API's plain JSON (never for the v4 API's documents)."""
+    body = json.dumps(data, default=_default, separators=(",", ":")).encode()
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def error_body(error: ApiError, request_id: str, now: datetime) -> bytes:
+    return dump_json(
+        ErrorBody(
+            code=int(error.code),
+            uuid=request_id,
+            message=error.message,
+            timestamp=now,
+            debug=error.debug,
+        )
+    )
+
+
+def error_response(error: ApiError, request_id: str, now: datetime) -> web.Response:
+    response = web.Response(
+        body=error_body(error, request_id, now),
+        status=error.status,
+        content_type="application/json",
+    )
+    response.headers.update(error.headers)
+    return response
+
+
+def _check_json_content_type(request: web.Request) -> None:
+    if request.content_type != "application/json":
+        raise ApiError(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            f"requests with a body must be application/json, not {request.content_type!r}",
+            debug="Content-Type",
+        )
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON: 415 for another type, 400 for bad UTF-8 or JSON, 413 if huge."""
+    _check_json_content_type(request)
+    raw = await request.read()  # aiohttp enforces client_max_size -> 413
+    if not raw.strip():
+        raise ApiError(ErrorCode.MALFORMED_JSON, "request body is empty", debug="body")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(
+            ErrorCode.MALFORMED_JSON, f"body is not UTF-8 (byte {exc.start})", debug="body"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            ErrorCode.MALFORMED_JSON,
+            f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            debug="body",
+        ) from None
+
+
+def field_error(exc: Any, prefix: str = "") -> InvalidField:
+    """The first error of a pydantic ``ValidationError`` as a 400 naming its field."""
+    first = exc.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"] if part != "__root__")
+    name = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "body")
+    return InvalidField(name, f"{name}: {first['msg']}")

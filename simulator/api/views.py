@@ -1,0 +1,632 @@
+"""Thin handlers of the v4 read endpoints: read parameters, ask the domain, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from aiohttp import web
+from multidict import MultiMapping
+
+from simulator.api import render
+from simulator.api import schemas as s
+from simulator.api.app import GRANT
+from simulator.api.http import GEO_JSON, model_response, sim_of
+from simulator.api.operations import Operation, Param
+from simulator.api.paging import filter_by_time, paginate, parse_timestamps, single
+from simulator.auth.models import Grant
+from simulator.errors import ApiError, ErrorCode, NotFound
+from simulator.fleet import models as m
+from simulator.store import Simulator
+
+T = TypeVar("T")
+P = TypeVar("P", bound=s.CollectionResult[Any])
+
+API_PREFIX = "/connectedcar/v4"
+VEHICLE_EXTENSIONS = frozenset({"onboardCapabilities", "branding", "pictures"})
+TELEMETRY_EXTENSIONS = frozenset({"location", "maintenance"})
+TELEMETRY_TYPES = frozenset(str(k) for k in m.TelemetryKind)
+ALARM_TYPES = frozenset(str(k) for k in m.AlarmType)
+COUNTRIES = frozenset({"CL", "BR", "AR"})
+
+
+# ------------------------------------------------------------------ context
+class Context:
+    """What every handler needs: the simulator, the grant, the base URL, the time."""
+
+    __slots__ = ("base", "grant", "now", "request", "sim")
+
+    def __init__(self, request: web.Request) -> None:
+        self.request = request
+        self.sim: Simulator = sim_of(request)
+        self.grant: Grant = request[GRANT]
+        self.base = f"{request.scheme}://{request.host}{API_PREFIX}"
+        self.now: datetime = self.sim.clock.now()
+
+    @property
+    def user_id(self) -> str:
+        if self.grant.user_id is None:
+            raise ApiError(ErrorCode.NO_END_USER, "the access token is not bound to an end user")
+        return self.grant.user_id
+
+    def require(self, scope: str) -> None:
+        if scope not in self.grant.scopes:
+            raise ApiError(
+                ErrorCode.SCOPE_MISSING, f"the access token lacks the scope {scope}", debug=scope
+            )
+
+    def vehicle(self) -> m.Vehicle:
+        return self.sim.fleet.of_user(self.user_id, self.request.match_info["id"])
+
+    def position_visible(self, vehicle: m.Vehicle) -> bool:
+        return render.position_visible(vehicle, self.grant.scopes)
+
+
+def _list_param(query: MultiMapping[str], name: str, allowed: frozenset[str]) -> frozenset[str]:
+    values: set[str] = set()
+    for raw in query.getall(name, []):
+        values.update(part.strip() for part in raw.split(",") if part.strip())
+    unknown = values - allowed
+    if unknown:
+        raise ApiError(
+            ErrorCode.INVALID_PARAMETER,
+            f"{name} must be among {', '.join(sorted(allowed))}",
+            debug=name,
+        )
+    return frozenset(values)
+
+
+def _page(
+    ctx: Context,
+    page_type: type[P],
+    items: Sequence[T],
+    to_dict: Callable[[T], dict[str, Any]],
+    *,
+    max_page_size: int = 60,
+) -> web.Response:
+    page = paginate(items, ctx.request.query, ctx.request.url, max_page_size=max_page_size)
+    document = {
+        "links": {name: {"href": href} for name, href in page.links.items()},
+        "total": page.total,
+        "totalPage": page.total_page,
+        "currentPage": page.current_page,
+        "embedded": {page_type.embedded_key: [to_dict(item) for item in page.items]},
+    }
+    return model_response(page_type.model_validate(document))
+
+
+# ------------------------------------------------------------------ user, vehicles
+async def get_user(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    _list_param(request.query, "country", COUNTRIES)
+    account = ctx.sim.identity.users.get(ctx.user_id)
+    if account is None:
+        raise ApiError(ErrorCode.NO_END_USER, "the token's user no longer exists")
+    vehicles = ctx.sim.fleet.owned_by(ctx.user_id)
+    return model_response(render.user(account, vehicles, ctx.base, ctx.now))
+
+
+async def list_vehicles(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    query = request.query
+    extensions = _list_param(query, "extension", VEHICLE_EXTENSIONS)
+    _list_param(query, "country", COUNTRIES)
+    prefix = (single(query, "vinPrefix") or "").upper()
+    vehicles = [v for v in ctx.sim.fleet.owned_by(ctx.user_id) if v.vin.startswith(prefix)]
+    return _page(
+        ctx, s.VehiclesPage, vehicles, lambda v: render.vehicle_dict(v, ctx.base, extensions)
+    )
+
+
+async def get_vehicle(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    extensions = _list_param(request.query, "extension", VEHICLE_EXTENSIONS)
+    _list_param(request.query, "country", COUNTRIES)
+    return model_response(render.vehicle(ctx.vehicle(), ctx.base, extensions))
+
+
+async def get_status(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    return model_response(render.status(vehicle, ctx.base, ctx.now, ctx.grant.scopes))
+
+
+async def get_last_position(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:position")
+    privacy = vehicle.state.privacy
+    if privacy in render.POSITION_HIDDEN:
+        raise ApiError(
+            ErrorCode.POSITION_HIDDEN,
+            f"the position is hidden: privacy state is {privacy}",
+            debug="privacy.state",
+        )
+    return model_response(render.last_position(vehicle), content_type=GEO_JSON)
+
+
+async def get_maintenance(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:telemetry")
+    return model_response(render.maintenance(vehicle, ctx.base, ctx.now))
+
+
+# ------------------------------------------------------------------ alerts
+def _alerts(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> web.Response:
+    ranges = parse_timestamps(ctx.request.query, ctx.now)
+    alerts = [a for a in vehicle.alerts if trip_id is None or a.trip_id == trip_id]
+    alerts = filter_by_time(alerts, ranges, lambda a: a.started_at)
+    visible = ctx.position_visible(vehicle)
+    return _page(
+        ctx, s.AlertsPage, alerts, lambda a: render.alert_dict(vehicle, a, ctx.base, visible)
+    )
+
+
+def _alert(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> web.Response:
+    alert = vehicle.alert(ctx.request.match_info["aid"])
+    if alert is None or (trip_id is not None and alert.trip_id != trip_id):
+        raise NotFound("alert")
+    visible = ctx.position_visible(vehicle)
+    return model_response(
+        s.Alert.model_validate(render.alert_dict(vehicle, alert, ctx.base, visible))
+    )
+
+
+async def list_alerts(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:alert")
+    return _alerts(ctx, vehicle)
+
+
+async def get_alert(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:alert")
+    return _alert(ctx, vehicle)
+
+
+# ------------------------------------------------------------------ alarms
+async def list_alarms(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:telemetry")
+    types = _list_param(request.query, "type", ALARM_TYPES)
+    ranges = parse_timestamps(request.query, ctx.now)
+    alarms = [a for a in vehicle.alarms if not types or str(a.type) in types]
+    alarms = filter_by_time(alarms, ranges, lambda a: a.at)
+    visible = ctx.position_visible(vehicle)
+    return _page(
+        ctx, s.AlarmsPage, alarms, lambda a: render.alarm_dict(vehicle, a, ctx.base, visible)
+    )
+
+
+async def get_alarm(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:telemetry")
+    alarm = vehicle.alarm(request.match_info["aid"])
+    if alarm is None:
+        raise NotFound("alarm")
+    visible = ctx.position_visible(vehicle)
+    return model_response(
+        s.AlarmDetails.model_validate(render.alarm_dict(vehicle, alarm, ctx.base, visible))
+    )
+
+
+# ------------------------------------------------------------------ collisions
+def _collisions(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> web.Response:
+    ranges = parse_timestamps(ctx.request.query, ctx.now)
+    found = [c for c in vehicle.collisions if trip_id is None or c.trip_id == trip_id]
+    found = filter_by_time(found, ranges, lambda c: c.at)
+    return _page(
+        ctx, s.CollisionsPage, found, lambda c: render.collision_dict(vehicle, c, ctx.base)
+    )
+
+
+def _collision(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> web.Response:
+    found = vehicle.collision(ctx.request.match_info["cid"])
+    if found is None or (trip_id is not None and found.trip_id != trip_id):
+        raise NotFound("collision")
+    return model_response(
+        s.Collision.model_validate(render.collision_dict(vehicle, found, ctx.base))
+    )
+
+
+async def list_collisions(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:collision")
+    return _collisions(ctx, vehicle)
+
+
+async def get_collision(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:collision")
+    return _collision(ctx, vehicle)
+
+
+# ------------------------------------------------------------------ telemetry
+def _telemetry(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> web.Response:
+    query = ctx.request.query
+    types = _list_param(query, "type", TELEMETRY_TYPES)
+    extensions = _list_param(query, "extension", TELEMETRY_EXTENSIONS)
+    ranges = parse_timestamps(query, ctx.now)
+    samples = [
+        t
+        for t in vehicle.telemetry
+        if (trip_id is None or t.trip_id == trip_id)
+        and (not types or any(str(k) in types for k in t.kinds))
+    ]
+    samples = filter_by_time(samples, ranges, lambda t: t.at)
+    visible = ctx.position_visible(vehicle)
+    return _page(
+        ctx,
+        s.TelemetriesPage,
+        samples,
+        lambda t: render.telemetry_dict(vehicle, t, ctx.base, visible, extensions),
+        max_page_size=2000,
+    )
+
+
+async def list_telemetry(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:telemetry")
+    return _telemetry(ctx, vehicle)
+
+
+# ------------------------------------------------------------------ trips
+def _trip_of(ctx: Context, vehicle: m.Vehicle) -> m.Trip:
+    trip = vehicle.trips.get(ctx.request.match_info["tid"])
+    if trip is None:
+        raise NotFound("trip")
+    return trip
+
+
+def _trips_response(ctx: Context, vehicles: list[m.Vehicle]) -> web.Response:
+    ranges = parse_timestamps(ctx.request.query, ctx.now)
+    pairs = [(v, t) for v in vehicles for t in v.trips]
+    pairs = filter_by_time(pairs, ranges, lambda pair: pair[1].started_at)
+    return _page(
+        ctx,
+        s.TripsPage,
+        pairs,
+        lambda pair: render.trip_dict(pair[0], pair[1], ctx.base, ctx.position_visible(pair[0])),
+    )
+
+
+async def list_trips(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:trip")
+    return _trips_response(ctx, [vehicle])
+
+
+async def get_trip(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:trip")
+    trip = _trip_of(ctx, vehicle)
+    visible = ctx.position_visible(vehicle)
+    return model_response(s.Trip.model_validate(render.trip_dict(vehicle, trip, ctx.base, visible)))
+
+
+async def list_waypoints(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:trip")
+    trip = _trip_of(ctx, vehicle)
+    ctx.require("data:position")
+    points = list(trip.waypoints) if ctx.position_visible(vehicle) else []
+    return _page(ctx, s.WayPointsPage, points, render.waypoint_dict, max_page_size=2000)
+
+
+async def list_trip_alerts(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:trip")
+    ctx.require("data:alert")
+    return _alerts(ctx, vehicle, _trip_of(ctx, vehicle).id)
+
+
+async def get_trip_alert(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:trip")
+    ctx.require("data:alert")
+    return _alert(ctx, vehicle, _trip_of(ctx, vehicle).id)
+
+
+async def list_trip_collisions(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:trip")
+    ctx.require("data:collision")
+    return _collisions(ctx, vehicle, _trip_of(ctx, vehicle).id)
+
+
+async def get_trip_collision(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:trip")
+    ctx.require("data:collision")
+    return _collision(ctx, vehicle, _trip_of(ctx, vehicle).id)
+
+
+async def list_trip_telemetry(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    ctx.require("data:trip")
+    ctx.require("data:telemetry")
+    return _telemetry(ctx, vehicle, _trip_of(ctx, vehicle).id)
+
+
+async def list_user_trips(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    ctx.require("data:trip")
+    return _trips_response(ctx, ctx.sim.fleet.owned_by(ctx.user_id))
+
+
+async def get_user_trip(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    ctx.require("data:trip")
+    tid = request.match_info["tid"]
+    for vehicle in ctx.sim.fleet.owned_by(ctx.user_id):
+        trip = vehicle.trips.get(tid)
+        if trip is not None:
+            visible = ctx.position_visible(vehicle)
+            return model_response(
+                s.Trip.model_validate(render.trip_dict(vehicle, trip, ctx.base, visible))
+            )
+    raise NotFound("trip")
+
+
+# ------------------------------------------------------------------ route table
+def _q(name: str, schema: dict[str, Any], description: str = "") -> Param:
+    return Param(name, "query", schema, description=description)
+
+
+_STR = {"type": "string"}
+_LIST = {"type": "array", "items": {"type": "string"}}
+PAGING = (
+    _q("pageSize", {"type": "integer", "minimum": 1, "maximum": 60, "default": 60}),
+    _q("indexRange", {"type": "string", "pattern": r"^\d+-\d*$"}, "start-end or start-"),
+    _q("pageToken", _STR, "opaque, from a previous page's links"),
+)
+TIMESTAMPS = _q("timestamps", _LIST, "ISO 8601 intervals T1/T2, T1/duration, T1/, /T2")
+COMMON = (
+    Param("client_id", "query", _STR, required=True),
+    Param("x-introspect-realm", "header", _STR, required=True),
+)
+HIGH_FREQUENCY = (
+    _q("pageSize", {"type": "integer", "minimum": 1, "maximum": 2000, "default": 60}),
+    *PAGING[1:],
+)
+
+
+def _op(
+    path: str,
+    handler: Any,
+    op_id: str,
+    summary: str,
+    model: type[s.ApiModel],
+    *params: Param,
+    scopes: tuple[str, ...] = (),
+    content_type: str = "application/hal+json",
+) -> Operation:
+    return Operation(
+        "GET",
+        path,
+        handler,
+        op_id,
+        summary,
+        {200: model},
+        content_type=content_type,
+        params=(*COMMON, *params),
+        tags=("Vehicles",),
+        scopes=scopes,
+    )
+
+
+_V = "/user/vehicles/{id}"
+_T = _V + "/trips/{tid}"
+OPERATIONS: tuple[Operation, ...] = (
+    _op("/user", get_user, "getUser", "The user and their vehicles", s.User),
+    _op(
+        "/user/vehicles",
+        list_vehicles,
+        "getVehiclesByDevice",
+        "The user's vehicles",
+        s.VehiclesPage,
+        *PAGING,
+        _q("vinPrefix", _STR),
+        _q("locale", _STR),
+        _q("country", _STR),
+        _q("extension", _LIST),
+    ),
+    _op(
+        _V,
+        get_vehicle,
+        "getVehicleByid",
+        "One vehicle",
+        s.Vehicle,
+        _q("locale", _STR),
+        _q("country", _STR),
+        _q("extension", _LIST),
+    ),
+    _op(_V + "/status", get_status, "getVehicleStatus", "Latest status", s.Status),
+    _op(
+        _V + "/lastPosition",
+        get_last_position,
+        "getCarLastPosition",
+        "Last known position",
+        s.Position,
+        scopes=("data:position",),
+        content_type=GEO_JSON,
+    ),
+    _op(
+        _V + "/alerts",
+        list_alerts,
+        "getVehicleAlerts",
+        "Alerts",
+        s.AlertsPage,
+        TIMESTAMPS,
+        *PAGING,
+        scopes=("data:alert",),
+    ),
+    _op(
+        _V + "/alerts/{aid}",
+        get_alert,
+        "getVehicleAlertsById",
+        "One alert",
+        s.Alert,
+        scopes=("data:alert",),
+    ),
+    _op(
+        _V + "/alarms",
+        list_alarms,
+        "getVehicleAlarms",
+        "Alarm history",
+        s.AlarmsPage,
+        _q("type", _LIST),
+        TIMESTAMPS,
+        *PAGING,
+        scopes=("data:telemetry",),
+    ),
+    _op(
+        _V + "/alarms/{aid}",
+        get_alarm,
+        "getVehicleAlarmsById",
+        "One alarm record",
+        s.AlarmDetails,
+        scopes=("data:telemetry",),
+    ),
+    _op(
+        _V + "/maintenance",
+        get_maintenance,
+        "getVehicleMaintenance",
+        "Maintenance",
+        s.Maintenance,
+        scopes=("data:telemetry",),
+    ),
+    _op(
+        _V + "/telemetry",
+        list_telemetry,
+        "getTelemetry",
+        "Telemetry messages",
+        s.TelemetriesPage,
+        TIMESTAMPS,
+        _q("type", _LIST),
+        *HIGH_FREQUENCY,
+        _q("extension", _LIST),
+        scopes=("data:telemetry",),
+    ),
+    _op(
+        _V + "/collisions",
+        list_collisions,
+        "getVehicleCollision",
+        "Collisions",
+        s.CollisionsPage,
+        TIMESTAMPS,
+        *PAGING,
+        scopes=("data:collision",),
+    ),
+    _op(
+        _V + "/collisions/{cid}",
+        get_collision,
+        "getVehicleCollisionById",
+        "One collision",
+        s.Collision,
+        scopes=("data:collision",),
+    ),
+    _op(
+        _V + "/trips",
+        list_trips,
+        "getTripsByVehicle",
+        "Trips",
+        s.TripsPage,
+        TIMESTAMPS,
+        *PAGING,
+        scopes=("data:trip",),
+    ),
+    _op(_T, get_trip, "getTripByVehicle", "One trip", s.Trip, scopes=("data:trip",)),
+    _op(
+        _T + "/wayPoints",
+        list_waypoints,
+        "getTripWayPoints",
+        "A trip's waypoints",
+        s.WayPointsPage,
+        *HIGH_FREQUENCY,
+        scopes=("data:trip", "data:position"),
+    ),
+    _op(
+        _T + "/alerts",
+        list_trip_alerts,
+        "getTripAlerts",
+        "A trip's alerts",
+        s.AlertsPage,
+        TIMESTAMPS,
+        *PAGING,
+        scopes=("data:trip", "data:alert"),
+    ),
+    _op(
+        _T + "/alerts/{aid}",
+        get_trip_alert,
+        "getTripAlertById",
+        "One alert of a trip",
+        s.Alert,
+        scopes=("data:trip", "data:alert"),
+    ),
+    _op(
+        _T + "/collisions",
+        list_trip_collisions,
+        "getTripCollisions",
+        "A trip's collisions",
+        s.CollisionsPage,
+        TIMESTAMPS,
+        *PAGING,
+        scopes=("data:trip", "data:collision"),
+    ),
+    _op(
+        _T + "/collisions/{cid}",
+        get_trip_collision,
+        "getTripCollisionById",
+        "One collision of a trip",
+        s.Collision,
+        scopes=("data:trip", "data:collision"),
+    ),
+    _op(
+        _T + "/telemetry",
+        list_trip_telemetry,
+        "getTripTelemetry",
+        "A trip's telemetry",
+        s.TelemetriesPage,
+        TIMESTAMPS,
+        _q("type", _LIST),
+        *HIGH_FREQUENCY,
+        _q("extension", _LIST),
+        scopes=("data:trip", "data:telemetry"),
+    ),
+    _op(
+        "/user/trips",
+        list_user_trips,
+        "getTrips",
+        "Every trip of the user (older form)",
+        s.TripsPage,
+        TIMESTAMPS,
+        *PAGING,
+        scopes=("data:trip",),
+    ),
+    _op(
+        "/user/trips/{tid}",
+        get_user_trip,
+        "getTrip",
+        "One trip (older form)",
+        s.Trip,
+        scopes=("data:trip",),
+    ),
+)

@@ -1,0 +1,159 @@
+"""Command line: ``connectedcar-sim`` / ``python -m simulator``.
+
+Every option also reads an environment variable ``CCSIM_<OPTION>``
+(``--manual-clock`` -> ``CCSIM_MANUAL_CLOCK=1``, ``--host`` may be a comma
+list in ``CCSIM_HOST`` for ``certs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from simulator import __version__
+from simulator.config import Settings
+from simulator.tls import DEFAULT_HOSTS, CertStore
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get("CCSIM_" + name.upper().replace("-", "_"))
+
+
+def _env_default(name: str, default: object) -> object:
+    value = _env(name)
+    return default if value is None else value
+
+
+def _env_flag(name: str) -> bool:
+    value = _env(name)
+    return value is not None and value.strip().lower() in _TRUE
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be in 0..65535")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="connectedcar-sim",
+        description="A local, faithful simulator of the Stellantis connected-car API v4.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    certs = sub.add_parser("certs", help="write the CA, server, client and webhook certificates")
+    certs.add_argument("--dir", type=Path, default=Path(str(_env_default("dir", "certs"))))
+    env_hosts = _env("host")
+    certs.add_argument(
+        "--host",
+        action="append",
+        dest="hosts",
+        default=None,
+        help="name or address the server and webhook certificates are valid for (repeatable)",
+    )
+    certs.add_argument("--force", action="store_true", default=_env_flag("force"))
+    certs.set_defaults(env_hosts=env_hosts)
+
+    serve = sub.add_parser("serve", help="serve the API over mTLS")
+    serve.add_argument("--host", default=_env_default("host", "127.0.0.1"))
+    serve.add_argument("--port", type=_port, default=_env_default("port", "8443"))
+    serve.add_argument("--certs", type=Path, default=Path(str(_env_default("certs", "certs"))))
+    serve.add_argument("--vehicles", type=_count, default=_env_default("vehicles", "3"))
+    serve.add_argument("--seed", type=int, default=_env_default("seed", "0"))
+    clock = serve.add_mutually_exclusive_group()
+    clock.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=_env_default("speed", "1"),
+        help="accelerated time: FACTOR simulated seconds per real second",
+    )
+    clock.add_argument(
+        "--manual-clock",
+        action="store_true",
+        default=_env_flag("manual_clock"),
+        help="time moves only through the control API",
+    )
+    serve.add_argument(
+        "--log-format", choices=("text", "json"), default=_env_default("log_format", "text")
+    )
+    return parser
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def _configure_logging(fmt: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "certs":
+        hosts = args.hosts or (args.env_hosts.split(",") if args.env_hosts else DEFAULT_HOSTS)
+        store = CertStore(args.dir)
+        written = store.ensure(hosts, force=args.force)
+        state = "wrote" if written else "kept existing"
+        print(f"{state} certificates in {args.dir}/ for {', '.join(hosts)}")
+        return 0
+    _configure_logging(args.log_format)
+    if args.manual_clock and _env("speed") is not None and args.speed != 1:
+        print("--speed and --manual-clock exclude each other", file=sys.stderr)
+        return 2
+    settings = Settings(
+        host=args.host,
+        port=int(args.port),
+        certs=args.certs,
+        vehicles=int(args.vehicles),
+        seed=int(args.seed),
+        speed=1.0 if args.manual_clock else float(args.speed),
+        manual_clock=bool(args.manual_clock),
+        log_format=args.log_format,
+    )
+    from simulator.server import serve  # imported late: `certs` and `--version` stay fast
+
+    try:
+        return asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 0

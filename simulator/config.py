@@ -1,0 +1,44 @@
+"""Settings of one simulator, as the command line (or a test) gives them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_USER = "demo@example.com"
+DEFAULT_PASSWORD = "demo"
+DEFAULT_CLIENT_ID = "demo-client"
+DEFAULT_CLIENT_SECRET = "demo-secret"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    per_day: int
+    burst: int
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        day, sep, burst = text.partition("/")
+        if not sep or not day.isdigit() or not burst.isdigit() or int(day) < 1 or int(burst) < 1:
+            raise ValueError("rate limit must be DAY/BURST, two positive integers")
+        return cls(int(day), int(burst))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8443
+    certs: Path = Path("certs")
+    scenario: Path | None = None
+    vehicles: int = 3
+    seed: int = 0
+    speed: float = 1.0
+    manual_clock: bool = False
+    webhook_cas: tuple[Path, ...] = ()
+    log_format: str = "text"
+    rate_limit: RateLimit | None = None
+    data_dir: Path | None = None
+    token_lifetime: float = 3600.0
+    max_body_bytes: int = 1024 * 1024
+    journal_capacity: int = 10_000
+    extra_hosts: tuple[str, ...] = field(default=())

@@ -1,0 +1,335 @@
+"""The ``/simulator/v1`` control API: reset, clock, vehicles, request journal, OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simulator.api.http import field_error, json_response, model_response, read_json, sim_of
+from simulator.api.operations import Location, Operation, Param, add_routes
+from simulator.api.paging import single
+from simulator.clock import ClockError
+from simulator.errors import ApiError, ErrorCode, InvalidField, NotFound
+
+
+class ControlModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClockState(ControlModel):
+    now: datetime
+    mode: str
+    speed: float
+    paused: bool
+    pendingTimers: int
+
+
+class ClockAdvance(ControlModel):
+    seconds: float = Field(ge=0, le=10 * 365 * 24 * 3600)
+
+
+class ClockSpeed(ControlModel):
+    speed: float = Field(gt=0, le=1_000_000)
+
+
+class VehicleSummary(ControlModel):
+    id: str
+    vin: str
+    owner: str
+    brand: str
+    label: str
+    motorization: str
+
+
+class VehicleList(ControlModel):
+    vehicles: list[VehicleSummary]
+
+
+class RequestEntry(ControlModel):
+    requestId: str
+    at: datetime
+    method: str
+    path: str
+    query: str
+    status: int
+    durationMs: float
+    clientId: str | None = None
+    userId: str | None = None
+    errorCode: int | None = None
+
+
+class RequestList(ControlModel):
+    total: int
+    requests: list[RequestEntry]
+
+
+class ResetDone(ControlModel):
+    vehicles: int
+
+
+async def _body(request: web.Request, model: type[ControlModel]) -> Any:
+    data = await read_json(request)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise field_error(exc) from None
+
+
+def _clock_state(request: web.Request) -> web.Response:
+    return model_response(
+        ClockState.model_validate(sim_of(request).clock.describe()),
+        content_type="application/json",
+    )
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    return _clock_state(request)
+
+
+async def advance_clock(request: web.Request) -> web.Response:
+    body: ClockAdvance = await _body(request, ClockAdvance)
+    sim_of(request).clock.advance(body.seconds)
+    return _clock_state(request)
+
+
+def _clock_op(request: web.Request, action: str, speed: float | None = None) -> web.Response:
+    clock = sim_of(request).clock
+    try:
+        if action == "pause":
+            clock.pause()
+        elif action == "resume":
+            clock.resume()
+        elif speed is not None:
+            clock.set_speed(speed)
+    except ClockError as exc:
+        raise ApiError(ErrorCode.INVALID_FIELD, str(exc), debug="clock") from None
+    return _clock_state(request)
+
+
+async def pause_clock(request: web.Request) -> web.Response:
+    return _clock_op(request, "pause")
+
+
+async def resume_clock(request: web.Request) -> web.Response:
+    return _clock_op(request, "resume")
+
+
+async def set_speed(request: web.Request) -> web.Response:
+    body: ClockSpeed = await _body(request, ClockSpeed)
+    return _clock_op(request, "speed", body.speed)
+
+
+async def reset(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    sim.reset()
+    return model_response(ResetDone(vehicles=len(sim.fleet)), content_type="application/json")
+
+
+def _summary(vehicle: Any) -> VehicleSummary:
+    return VehicleSummary(
+        id=vehicle.id,
+        vin=vehicle.vin,
+        owner=vehicle.owner,
+        brand=vehicle.brand,
+        label=vehicle.label,
+        motorization=str(vehicle.motorization),
+    )
+
+
+async def list_vehicles(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    owner = single(request.query, "owner")
+    vehicles = sim.fleet.owned_by(owner) if owner is not None else list(sim.fleet)
+    return model_response(
+        VehicleList(vehicles=[_summary(v) for v in vehicles]), content_type="application/json"
+    )
+
+
+async def get_vehicle(request: web.Request) -> web.Response:
+    vehicle = sim_of(request).fleet.get(request.match_info["id"])
+    if vehicle is None:
+        raise NotFound("vehicle")
+    return model_response(_summary(vehicle), content_type="application/json")
+
+
+def _int_param(request: web.Request, name: str, low: int, high: int) -> int | None:
+    text = single(request.query, name)
+    if text is None:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InvalidField(name, f"{name} must be an integer in {low}..{high}")
+    return int(text)
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    limit = _int_param(request, "limit", 1, 10_000) or 100
+    status = _int_param(request, "status", 100, 599)
+    records = sim.requests.query(
+        method=single(request.query, "method"),
+        path_prefix=single(request.query, "path"),
+        status=status,
+        request_id=single(request.query, "requestId"),
+        limit=limit,
+    )
+    entries = [
+        RequestEntry(
+            requestId=r.request_id,
+            at=r.at,
+            method=r.method,
+            path=r.path,
+            query=r.query,
+            status=r.status,
+            durationMs=round(r.duration_ms, 3),
+            clientId=r.client_id,
+            userId=r.user_id,
+            errorCode=r.error_code,
+        )
+        for r in records
+    ]
+    return model_response(
+        RequestList(total=sim.requests.total, requests=entries), content_type="application/json"
+    )
+
+
+async def openapi(request: web.Request) -> web.Response:
+    from simulator.openapi import openapi_document  # the document covers every sub-app
+
+    return json_response(openapi_document())
+
+
+_J = "application/json"
+_Q: Location = "query"
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "POST",
+        "/reset",
+        reset,
+        "simReset",
+        "Back to the initial fleet and users",
+        {200: ResetDone},
+        content_type=_J,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "GET",
+        "/clock",
+        get_clock,
+        "simGetClock",
+        "The simulator clock",
+        {200: ClockState},
+        content_type=_J,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "POST",
+        "/clock/advance",
+        advance_clock,
+        "simAdvanceClock",
+        "Move time forward, firing what falls due",
+        {200: ClockState},
+        content_type=_J,
+        body=ClockAdvance,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "POST",
+        "/clock/pause",
+        pause_clock,
+        "simPauseClock",
+        "Freeze time",
+        {200: ClockState},
+        content_type=_J,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "POST",
+        "/clock/resume",
+        resume_clock,
+        "simResumeClock",
+        "Let time run again",
+        {200: ClockState},
+        content_type=_J,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "PUT",
+        "/clock/speed",
+        set_speed,
+        "simSetClockSpeed",
+        "Change the time factor",
+        {200: ClockState},
+        content_type=_J,
+        body=ClockSpeed,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "GET",
+        "/vehicles",
+        list_vehicles,
+        "simListVehicles",
+        "Every simulated vehicle",
+        {200: VehicleList},
+        content_type=_J,
+        params=(Param("owner", _Q, {"type": "string"}),),
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "GET",
+        "/vehicles/{id}",
+        get_vehicle,
+        "simGetVehicle",
+        "One simulated vehicle",
+        {200: VehicleSummary},
+        content_type=_J,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "GET",
+        "/requests",
+        list_requests,
+        "simListRequests",
+        "The request journal, newest first",
+        {200: RequestList},
+        content_type=_J,
+        params=(
+            Param("method", _Q, {"type": "string"}),
+            Param("path", _Q, {"type": "string"}, description="path prefix"),
+            Param("status", _Q, {"type": "integer"}),
+            Param("requestId", _Q, {"type": "string"}),
+            Param("limit", _Q, {"type": "integer", "minimum": 1, "maximum": 10000}),
+        ),
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "GET",
+        "/openapi.json",
+        openapi,
+        "simOpenApi",
+        "This document: the simulated API and the control API",
+        {200: None},
+        content_type=_J,
+        tags=("Control",),
+        security=False,
+    ),
+)
+
+
+def create_app() -> web.Application:
+    app = web.Application()
+    add_routes(app, OPERATIONS)
+    return app

@@ -1,0 +1,72 @@
+"""The request journal: every request received, kept in memory and bounded."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    request_id: str
+    at: datetime
+    method: str
+    path: str
+    query: str
+    status: int
+    duration_ms: float
+    client_id: str | None
+    user_id: str | None
+    error_code: int | None
+
+
+class RequestJournal:
+    """Newest last; the oldest records fall off past ``capacity``."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._records: deque[RequestRecord] = deque(maxlen=capacity)
+        self.total = 0
+
+    def record(self, entry: RequestRecord) -> None:
+        self._records.append(entry)
+        self.total += 1
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[RequestRecord]:
+        return iter(self._records)
+
+    def clear(self) -> None:
+        self._records.clear()
+        self.total = 0
+
+    def query(
+        self,
+        *,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[RequestRecord]:
+        """Newest first, filtered."""
+        found: list[RequestRecord] = []
+        for entry in reversed(self._records):
+            if method is not None and entry.method != method.upper():
+                continue
+            if path_prefix is not None and not entry.path.startswith(path_prefix):
+                continue
+            if status is not None and entry.status != status:
+                continue
+            if request_id is not None and entry.request_id != request_id:
+                continue
+            if since is not None and entry.at < since:
+                break
+            found.append(entry)
+            if len(found) >= limit:
+                break
+        return found

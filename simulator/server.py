@@ -1,0 +1,174 @@
+"""Composition root: the root aiohttp app, its sub-apps, and serving over mTLS."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TextIO
+
+from aiohttp import web
+
+from simulator.api.app import GRANT
+from simulator.api.app import create_app as create_api_app
+from simulator.api.http import REQUEST_ID, SIM, Handler, error_response
+from simulator.auth.web import create_app as create_auth_app
+from simulator.config import Settings
+from simulator.control.app import create_app as create_control_app
+from simulator.errors import ApiError, ErrorCode
+from simulator.journal import RequestRecord
+from simulator.store import Simulator
+from simulator.tls import CertStore
+
+log = logging.getLogger("simulator")
+
+API_PREFIX = "/connectedcar/v4"
+AUTH_PREFIX = "/am/oauth2"
+CONTROL_PREFIX = "/simulator/v1"
+
+_STATUS_CODES = {
+    400: ErrorCode.INVALID_PARAMETER,
+    404: ErrorCode.UNKNOWN_PATH,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.BODY_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+def _from_http_exception(exc: web.HTTPException) -> ApiError:
+    code = _STATUS_CODES.get(exc.status, ErrorCode.UNEXPECTED)
+    if exc.status == 404:
+        message = "no such path"
+    elif exc.status == 405:
+        message = "method not allowed on this path"
+    elif exc.status == 413:
+        message = "request body is too large"
+    else:
+        message = exc.reason
+    headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+    return ApiError(code, message, headers=headers)
+
+
+@web.middleware
+async def core_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Request id, one JSON error shape for everything, and the request journal."""
+    sim = request.app[SIM]
+    request_id = str(uuid.uuid4())
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    error_code: int | None = None
+    response: web.StreamResponse
+    try:
+        response = await handler(request)
+    except ApiError as exc:
+        error_code = int(exc.code)
+        response = error_response(exc, request_id, sim.clock.now())
+    except web.HTTPException as http_exc:
+        if http_exc.status < 400:
+            response = web.Response(status=http_exc.status, headers=http_exc.headers)
+        else:
+            mapped = _from_http_exception(http_exc)
+            error_code = int(mapped.code)
+            response = error_response(mapped, request_id, sim.clock.now())
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unexpected error, request id %s", request_id)
+        unexpected = ApiError(ErrorCode.UNEXPECTED, f"unexpected error, request id {request_id}")
+        error_code = int(unexpected.code)
+        response = error_response(unexpected, request_id, sim.clock.now())
+    response.headers["X-Request-Id"] = request_id
+    grant = request.get(GRANT)
+    sim.requests.record(
+        RequestRecord(
+            request_id=request_id,
+            at=sim.clock.now(),
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            status=response.status,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            client_id=grant.client_id if grant else None,
+            user_id=grant.user_id if grant else None,
+            error_code=error_code,
+        )
+    )
+    return response
+
+
+def create_app(sim: Simulator) -> web.Application:
+    app = web.Application(
+        middlewares=[core_middleware], client_max_size=sim.settings.max_body_bytes
+    )
+    app[SIM] = sim
+
+    async def run_clock(_: web.Application) -> AsyncIterator[None]:
+        sim.clock.start()
+        yield
+        await sim.clock.stop()
+
+    app.cleanup_ctx.append(run_clock)
+    app.add_subapp(API_PREFIX, create_api_app())
+    app.add_subapp(AUTH_PREFIX, create_auth_app())
+    app.add_subapp(CONTROL_PREFIX, create_control_app())
+    return app
+
+
+@dataclass
+class RunningServer:
+    """A started simulator: ``url`` to call, ``stop()`` to end it."""
+
+    sim: Simulator
+    runner: web.AppRunner
+    host: str
+    port: int
+    certs: CertStore
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"https://{host}:{self.port}"
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start(settings: Settings, sim: Simulator | None = None) -> RunningServer:
+    """Create missing certificates, build the simulator and listen (``port`` 0 = any free)."""
+    certs = CertStore(settings.certs)
+    hosts = ("localhost", "127.0.0.1", "::1", *settings.extra_hosts, settings.host)
+    certs.ensure(hosts)
+    sim = sim or Simulator(settings)
+    app = create_app(sim)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(
+        runner, settings.host, settings.port, ssl_context=certs.server_context(), backlog=1024
+    )
+    await site.start()
+    server = site._server
+    assert isinstance(server, asyncio.base_events.Server)
+    port = server.sockets[0].getsockname()[1]
+    return RunningServer(sim, runner, settings.host, port, certs)
+
+
+async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
+    """``python -m simulator serve``: run until SIGINT or SIGTERM, then stop cleanly."""
+    running = await start(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    print(f"ready {running.url}", file=out, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await running.stop()
+    return 0

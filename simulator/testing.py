@@ -1,0 +1,154 @@
+"""Run a real simulator (mTLS, port 0) in a background thread, for tests and scripts.
+
+    with ThreadedSimulator(certs_dir, vehicles=3, manual_clock=True) as sim:
+        token = sim.token()
+        requests.get(sim.url + "/connectedcar/v4/user/vehicles", ...)
+
+Usable as a context manager or with ``start()`` / ``stop()``; works from sync
+and async tests alike because the server owns its own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from simulator.config import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_PASSWORD,
+    DEFAULT_USER,
+    Settings,
+)
+from simulator.server import RunningServer, start
+from simulator.store import Simulator
+from simulator.tls import CertStore
+
+T = TypeVar("T")
+
+DEFAULT_REALM = "clientsB2CPeugeot"
+
+
+class ThreadedSimulator:
+    def __init__(self, certs: Path, **settings: Any) -> None:
+        self.settings = replace(Settings(certs=certs, port=0), **settings)
+        self.certs = CertStore(certs)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: RunningServer | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> ThreadedSimulator:
+        ready: Future[RunningServer] = Future()
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+
+            async def boot() -> None:
+                try:
+                    ready.set_result(await start(self.settings))
+                except BaseException as exc:  # hand any start failure to the caller
+                    ready.set_exception(exc)
+
+            loop.run_until_complete(boot())
+            loop.run_forever()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name="ccsim-server", daemon=True)
+        self._thread.start()
+        self._server = ready.result(timeout=30)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None or self._server is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._server.stop(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        assert self._thread is not None
+        self._thread.join(timeout=30)
+        self._loop.close()
+        self._loop = self._server = self._thread = None
+
+    def __enter__(self) -> ThreadedSimulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ access
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "simulator not started"
+        return self._server.url
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "simulator not started"
+        return self._server.port
+
+    @property
+    def sim(self) -> Simulator:
+        """The live state.  Touch it only through :meth:`call` (it lives on the server loop)."""
+        assert self._server is not None, "simulator not started"
+        return self._server.sim
+
+    def call(self, fn: Callable[[Simulator], T]) -> T:
+        """Run ``fn(simulator)`` on the server's loop and return its result."""
+        assert self._loop is not None
+
+        async def run() -> T:
+            return fn(self.sim)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
+
+    def client_context(self) -> ssl.SSLContext:
+        return self.certs.client_context()
+
+    def token(
+        self,
+        username: str = DEFAULT_USER,
+        password: str = DEFAULT_PASSWORD,
+        *,
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str = DEFAULT_CLIENT_SECRET,
+        scope: str | None = None,
+    ) -> dict[str, Any]:
+        """A password-grant token answer (``access_token``, ``refresh_token``, ...)."""
+        form = {
+            "grant_type": "password",
+            "username": username,
+            "password": password,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        }
+        if scope is not None:
+            form["scope"] = scope
+        request = urllib.request.Request(
+            self.url + "/am/oauth2/access_token",
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, context=self.client_context(), timeout=30) as resp:
+            answer: dict[str, Any] = json.loads(resp.read())
+        return answer
+
+    @staticmethod
+    def api_headers(access_token: str, realm: str = DEFAULT_REALM) -> dict[str, str]:
+        return {"Authorization": f"Bearer {access_token}", "x-introspect-realm": realm}
