@@ -9,15 +9,18 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TextIO
+from datetime import datetime
+from typing import Any, TextIO
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from simulator.api.app import GRANT
 from simulator.api.app import create_app as create_api_app
-from simulator.api.http import REQUEST_ID, SIM, Handler, error_response
+from simulator.api.http import REQUEST_ID, SIM, Handler, error_body, error_response
 from simulator.auth.web import create_app as create_auth_app
 from simulator.config import Settings
 from simulator.control.app import create_app as create_control_app
@@ -120,6 +123,58 @@ def create_app(sim: Simulator) -> web.Application:
     return app
 
 
+class _JsonErrorProtocol(RequestHandler):
+    """Requests aiohttp cannot even parse (line too long, bad framing) get our JSON error too."""
+
+    now: Callable[[], datetime]
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        super().handle_error(request, status, exc, message)  # logs, checks nothing was sent
+        code = _STATUS_CODES.get(status, ErrorCode.UNEXPECTED)
+        if status == 400:
+            code = ErrorCode.MALFORMED_REQUEST
+        text = "the request could not be parsed" if status < 500 else "unexpected error"
+        request_id = str(uuid.uuid4())
+        response = web.Response(
+            body=error_body(ApiError(code, text), request_id, self.now()),
+            status=status,
+            content_type="application/json",
+            headers={"X-Request-Id": request_id},
+        )
+        response.force_close()
+        return response
+
+
+class _Server(web.Server):
+    def __init__(self, now: Callable[[], datetime], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._now = now
+
+    def __call__(self) -> RequestHandler:
+        protocol = _JsonErrorProtocol(self, loop=self._loop, **self._kwargs)
+        protocol.now = self._now
+        return protocol
+
+
+class _Runner(web.AppRunner):
+    async def _make_server(self) -> web.Server:
+        plain = await super()._make_server()
+        return _Server(
+            self.app[SIM].clock.now,
+            plain.request_handler,
+            request_factory=plain.request_factory,
+            handler_cancellation=plain.handler_cancellation,
+            loop=plain._loop,
+            **plain._kwargs,
+        )
+
+
 @dataclass
 class RunningServer:
     """A started simulator: ``url`` to call, ``stop()`` to end it."""
@@ -146,7 +201,9 @@ async def start(settings: Settings, sim: Simulator | None = None) -> RunningServ
     certs.ensure(hosts)
     sim = sim or Simulator(settings)
     app = create_app(sim)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = _Runner(
+        app, access_log=None, handle_signals=False, max_line_size=32768, max_field_size=32768
+    )
     await runner.setup()
     site = web.TCPSite(
         runner, settings.host, settings.port, ssl_context=certs.server_context(), backlog=1024

@@ -68,8 +68,8 @@ def _assert_sane(response: requests.Response, what: str) -> None:
     assert response.headers.get("X-Request-Id"), what
     if response.status_code >= 400:
         body = response.json()
-        if "/am/oauth2/" in response.url:
-            assert "error" in body, what
+        if "/am/oauth2/" in response.url and response.status_code in (400, 401):
+            assert "error" in body and "error_description" in body, what  # RFC 6749
         else:
             assert body["code"] // 100 == response.status_code, what
             assert body["uuid"] == response.headers["X-Request-Id"], what

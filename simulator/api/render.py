@@ -300,7 +300,13 @@ def _extension(vehicle: m.Vehicle, wanted: frozenset[str]) -> dict[str, Any]:
         electric = vehicle.state.electric is not None
         supported = {"supported": True}
         ext["onboardCapabilities"] = {
-            "data": ["Telemetry", "Position", "Trip", "Alert", "Collision"],
+            "data": [
+                "data:telemetry",
+                "data:position",
+                "data:trip",
+                "data:alert",
+                "data:collision",
+            ],
             "remote": {
                 "preconditioning": {
                     "supported": True,

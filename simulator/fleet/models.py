@@ -1369,8 +1369,11 @@ class _PackedLog(Sequence[_T]):
         self._records.append(self._pack(item))
 
     def index_of(self, record_id: str) -> int | None:
-        """Position of the record with this id, or None."""
-        key = _pack_id(record_id)
+        """Position of the record with this id, or None (also for ids no record can have)."""
+        try:
+            key = _pack_id(record_id)
+        except ValueError:  # too long or not ASCII: never stored
+            return None
         size = len(key)
         for i, raw in enumerate(self._records):
             if raw[:size] == key:
