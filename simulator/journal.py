@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
+class RequestRecord(NamedTuple):  # a tuple: recorded on every request, so cheap to build
     request_id: str
-    at: datetime
+    at: float  # simulator clock, POSIX seconds
     method: str
     path: str
     query: str
@@ -50,7 +48,7 @@ class RequestJournal:
         path_prefix: str | None = None,
         status: int | None = None,
         request_id: str | None = None,
-        since: datetime | None = None,
+        since: float | None = None,
         limit: int = 100,
     ) -> list[RequestRecord]:
         """Newest first, filtered."""

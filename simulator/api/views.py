@@ -12,7 +12,8 @@ from multidict import MultiMapping
 from simulator.api import render
 from simulator.api import schemas as s
 from simulator.api.app import GRANT
-from simulator.api.http import GEO_JSON, model_response, sim_of
+from simulator.api.cache import StatusCache
+from simulator.api.http import GEO_JSON, HAL_JSON, SIM, model_response
 from simulator.api.operations import Operation, Param
 from simulator.api.paging import filter_by_time, paginate, parse_timestamps, single
 from simulator.auth.models import Grant
@@ -24,6 +25,7 @@ T = TypeVar("T")
 P = TypeVar("P", bound=s.CollectionResult[Any])
 
 API_PREFIX = "/connectedcar/v4"
+STATUS_CACHE = web.AppKey("status_cache", StatusCache)
 VEHICLE_EXTENSIONS = frozenset({"onboardCapabilities", "branding", "pictures"})
 TELEMETRY_EXTENSIONS = frozenset({"location", "maintenance"})
 TELEMETRY_TYPES = frozenset(str(k) for k in m.TelemetryKind)
@@ -35,14 +37,20 @@ COUNTRIES = frozenset({"CL", "BR", "AR"})
 class Context:
     """What every handler needs: the simulator, the grant, the base URL, the time."""
 
-    __slots__ = ("base", "grant", "now", "request", "sim")
+    __slots__ = ("_now", "base", "grant", "request", "sim")
 
     def __init__(self, request: web.Request) -> None:
         self.request = request
-        self.sim: Simulator = sim_of(request)
+        self.sim: Simulator = request.app[SIM]
         self.grant: Grant = request[GRANT]
-        self.base = f"{request.scheme}://{request.host}{API_PREFIX}"
-        self.now: datetime = self.sim.clock.now()
+        self.base = f"https://{request.host}{API_PREFIX}"
+        self._now: datetime | None = None
+
+    @property
+    def now(self) -> datetime:
+        if self._now is None:
+            self._now = self.sim.clock.now()
+        return self._now
 
     @property
     def user_id(self) -> str:
@@ -129,7 +137,14 @@ async def get_vehicle(request: web.Request) -> web.Response:
 async def get_status(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    return model_response(render.status(vehicle, ctx.base, ctx.now, ctx.grant.scopes))
+    body = request.app[STATUS_CACHE].get(
+        vehicle,
+        ctx.base,
+        ctx.position_visible(vehicle),
+        ctx.sim.clock.time(),
+        lambda: s.dump_json(render.status(vehicle, ctx.base, ctx.now, ctx.grant.scopes)),
+    )
+    return web.Response(body=body, content_type=HAL_JSON)
 
 
 async def get_last_position(request: web.Request) -> web.Response:
@@ -434,7 +449,18 @@ def _op(
 
 _V = "/user/vehicles/{id}"
 _T = _V + "/trips/{tid}"
+# Hot routes first: aiohttp tries the routes sharing a path prefix in this order.
 OPERATIONS: tuple[Operation, ...] = (
+    _op(_V + "/status", get_status, "getVehicleStatus", "Latest status", s.Status),
+    _op(
+        _V + "/lastPosition",
+        get_last_position,
+        "getCarLastPosition",
+        "Last known position",
+        s.Position,
+        scopes=("data:position",),
+        content_type=GEO_JSON,
+    ),
     _op("/user", get_user, "getUser", "The user and their vehicles", s.User),
     _op(
         "/user/vehicles",
@@ -457,16 +483,6 @@ OPERATIONS: tuple[Operation, ...] = (
         _q("locale", _STR),
         _q("country", _STR),
         _q("extension", _LIST),
-    ),
-    _op(_V + "/status", get_status, "getVehicleStatus", "Latest status", s.Status),
-    _op(
-        _V + "/lastPosition",
-        get_last_position,
-        "getCarLastPosition",
-        "Last known position",
-        s.Position,
-        scopes=("data:position",),
-        content_type=GEO_JSON,
     ),
     _op(
         _V + "/alerts",

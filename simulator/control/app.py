@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -178,7 +178,7 @@ async def list_requests(request: web.Request) -> web.Response:
     entries = [
         RequestEntry(
             requestId=r.request_id,
-            at=r.at,
+            at=datetime.fromtimestamp(r.at, UTC),
             method=r.method,
             path=r.path,
             query=r.query,

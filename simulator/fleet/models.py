@@ -694,8 +694,25 @@ NO_OPEN_DOORS: frozenset[DoorId] = frozenset()
 # --------------------------------------------------------------------------------------
 
 
+class Revisioned:
+    """Counts its own changes: every attribute assignment bumps ``revision``.
+
+    Readers that cache what they derive from an object (the API's rendered
+    status) compare revisions instead of values.  Replacing a nested object
+    counts as a change of its holder.
+    """
+
+    __slots__ = ("revision",)
+    revision: int
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        if name != "revision":
+            object.__setattr__(self, "revision", getattr(self, "revision", 0) + 1)
+
+
 @dataclass(slots=True, kw_only=True)
-class ElectricEnergy:
+class ElectricEnergy(Revisioned):
     """The traction battery (energy ``type: Electric``)."""
 
     level: float  # state of charge, percent 0..100
@@ -730,7 +747,7 @@ class ElectricEnergy:
 
 
 @dataclass(slots=True, kw_only=True)
-class FuelEnergy:
+class FuelEnergy(Revisioned):
     """The tank (energy ``type: Fuel``); litres, or kg when ``subtype`` is Hydrogen."""
 
     level: float  # percent 0..100
@@ -757,7 +774,7 @@ class FuelEnergy:
 
 
 @dataclass(slots=True, kw_only=True)
-class ThermicEngine:
+class ThermicEngine(Revisioned):
     """Combustion engine sensors (``engines[type=Thermic]`` and its thermic extension)."""
 
     oil_temp_c: float
@@ -1434,7 +1451,7 @@ class TelemetryLog(_PackedLog[TelemetrySample]):
 
 
 @dataclass(slots=True, kw_only=True)
-class VehicleState:
+class VehicleState(Revisioned):
     """The latest data sample of a vehicle (what Status serves)."""
 
     updated_at: datetime  # time of the sample; createdAt of the status groups
