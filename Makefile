@@ -27,6 +27,7 @@ certs: $(STAMP_RUN)
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check simulator tests bench
 	$(BIN)/ruff format --check simulator tests bench
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy simulator

@@ -334,6 +334,7 @@ class ApiModel(BaseModel):
         serialize_by_alias=True,
         extra="forbid",
         json_schema_extra=_tidy_schema,
+        defer_build=True,  # built on first use: keeps start-up under a second
     )
 
     @model_validator(mode="before")

@@ -8,6 +8,7 @@ All lifetimes are measured on the simulator clock: callers pass ``now``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -202,14 +203,14 @@ class Identity:
     def authenticate_client(self, client_id: str, secret: str) -> Client:
         client = self.clients.get(client_id)
         # Hash even for unknown clients so that timing does not reveal ids.
-        stored = client.secret_hash if client else _DUMMY_HASH
+        stored = client.secret_hash if client else _dummy_hash()
         if not verify_secret(secret, stored) or client is None:
             raise OAuthError("invalid_client", "client authentication failed", 401)
         return client
 
     def authenticate_user(self, username: str, password: str) -> User:
         user = self.users.get(username.lower())
-        stored = user.password_hash if user else _DUMMY_HASH
+        stored = user.password_hash if user else _dummy_hash()
         if not verify_secret(password, stored) or user is None:
             raise OAuthError("invalid_grant", "invalid username or password")
         return user
@@ -292,4 +293,7 @@ class Identity:
             del self._refresh[key]
 
 
-_DUMMY_HASH = hash_secret("not-a-real-secret", salt=b"\x00" * 16)
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the client or user is unknown, so timing reveals nothing."""
+    return hash_secret("not-a-real-secret", salt=b"\x00" * 16)
