@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from simulator import __version__
-from simulator.config import Settings
+from simulator.config import RateLimit, Settings
 from simulator.tls import DEFAULT_HOSTS, CertStore
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -56,6 +56,15 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError("must be >= 0")
     return value
+
+
+def _rate_limit(text: str) -> RateLimit:
+    try:
+        return RateLimit.parse(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not DAY/BURST, two positive integers (e.g. 100000/100)"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--log-format", choices=("text", "json"), default=_env_default("log_format", "text")
+    )
+    serve.add_argument(
+        "--scenario",
+        type=Path,
+        default=_env_default("scenario", None),
+        metavar="FILE",
+        help="a YAML scenario declaring users, clients, vehicles (scenarios/README.md)",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        default=_env_default("rate_limit", None),
+        metavar="DAY/BURST",
+        help="turn on the API's rate limits for every client, e.g. 100000/100",
     )
     return parser
 
@@ -150,7 +173,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         speed=1.0 if args.manual_clock else float(args.speed),
         manual_clock=bool(args.manual_clock),
         log_format=args.log_format,
+        scenario=args.scenario,
+        rate_limit=args.rate_limit,
     )
+    if settings.scenario is not None:
+        from simulator.scenario import ScenarioError, load_scenario
+
+        try:
+            load_scenario(settings.scenario)  # checked here for one clear message, exit 2
+        except ScenarioError as exc:
+            print(f"connectedcar-sim serve: bad scenario: {exc}", file=sys.stderr)
+            return 2
     from simulator.server import serve  # imported late: `certs` and `--version` stay fast
 
     try:

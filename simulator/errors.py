@@ -26,6 +26,7 @@ class ErrorCode(IntEnum):
     UNKNOWN_RESOURCE = 40402
     POSITION_HIDDEN = 40403
     METHOD_NOT_ALLOWED = 40501
+    CONFLICT = 40901
     BODY_TOO_LARGE = 41301
     UNSUPPORTED_MEDIA_TYPE = 41501
     RATE_LIMITED = 42901
@@ -81,3 +82,10 @@ class VehicleForbidden(ApiError):
         super().__init__(
             ErrorCode.VEHICLE_FORBIDDEN, "access to this vehicle is not granted to the user"
         )
+
+
+class Conflict(ApiError):
+    """409: the thing to declare already exists (``debug`` names the field that clashes)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(ErrorCode.CONFLICT, message, debug=field)

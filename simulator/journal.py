@@ -11,13 +11,20 @@ class RequestRecord(NamedTuple):  # a tuple: recorded on every request, so cheap
     request_id: str
     at: float  # simulator clock, POSIX seconds
     method: str
-    path: str
-    query: str
+    target: str  # path and query string as received (still percent-encoded)
     status: int
     duration_ms: float
     client_id: str | None
     user_id: str | None
     error_code: int | None
+
+    @property
+    def path(self) -> str:
+        return self.target.partition("?")[0]
+
+    @property
+    def query(self) -> str:
+        return self.target.partition("?")[2]
 
 
 class RequestJournal:

@@ -21,7 +21,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
 from simulator.api.app import GRANT, add_api_routes
-from simulator.api.http import REQUEST_ID, SIM, error_body, error_response
+from simulator.api.http import SIM, error_body, error_response
 from simulator.auth.web import create_app as create_auth_app
 from simulator.config import Settings
 from simulator.control.app import create_app as create_control_app
@@ -93,7 +93,6 @@ def instrument(app: web.Application, handler: RawHandler) -> RawHandler:
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         request_id = next_id()
-        request[REQUEST_ID] = request_id
         started = time.perf_counter()
         error_code: int | None = None
         response: web.StreamResponse
@@ -122,16 +121,15 @@ def instrument(app: web.Application, handler: RawHandler) -> RawHandler:
         grant = request.get(GRANT)
         sim.requests.record(
             RequestRecord(
-                request_id=request_id,
-                at=sim.clock.time(),
-                method=request.method,
-                path=request.path,
-                query=request.query_string,
-                status=response.status,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                client_id=grant.client_id if grant else None,
-                user_id=grant.user_id if grant else None,
-                error_code=error_code,
+                request_id,
+                sim.clock.time(),
+                request.method,
+                request.raw_path,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+                grant.client_id if grant else None,
+                grant.user_id if grant else None,
+                error_code,
             )
         )
         return response

@@ -6,7 +6,12 @@ layer reaches it through one ``web.AppKey``.
 
 from __future__ import annotations
 
-from simulator.auth.models import Identity
+import random
+
+from faker import Faker
+
+from simulator.auth.models import Client, Identity, User
+from simulator.auth.quota import RateLimiter
 from simulator.clock import Clock, ClockMode
 from simulator.config import (
     DEFAULT_CLIENT_ID,
@@ -15,9 +20,12 @@ from simulator.config import (
     DEFAULT_USER,
     Settings,
 )
-from simulator.fleet.generate import generate_fleet
+from simulator.errors import Conflict, InvalidField
+from simulator.fleet.generate import generate_fleet, generate_vehicle
+from simulator.fleet.models import Vehicle
 from simulator.fleet.registry import Fleet
 from simulator.journal import RequestJournal
+from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec, load_scenario
 
 
 def make_clock(settings: Settings) -> Clock:
@@ -28,33 +36,131 @@ def make_clock(settings: Settings) -> Clock:
     return Clock(ClockMode.REAL)
 
 
+def _seeded(key: str) -> tuple[random.Random, Faker]:
+    """The random sources of one declared vehicle or group, from a string key."""
+    fake = Faker()
+    fake.seed_instance(key)
+    return random.Random(key), fake
+
+
 class Simulator:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or make_clock(settings)
+        # raises ScenarioError naming the file, line and field
+        self.scenario: Scenario | None = (
+            load_scenario(settings.scenario) if settings.scenario is not None else None
+        )
         self.identity = Identity(access_lifetime=settings.token_lifetime)
         self.fleet = Fleet()
         self.requests = RequestJournal(settings.journal_capacity)
+        self.limits = RateLimiter()
+        self._rng, self._fake = _seeded(f"{settings.seed}:declared")
         self.reset()
 
     def reset(self) -> None:
         """Back to the initial users, clients and fleet (same seed, same fleet).
 
-        Live tokens survive a reset: users and clients keep their ids.
+        Without a scenario (or with one that declares no users) that is the demo user,
+        client and fleet; a scenario's declarations come on top of them or, when it
+        declares users, instead of them.  Rate limits go back to ``--rate-limit`` (else
+        the scenario's ``rateLimit``) with fresh counts.  Live tokens survive a reset:
+        users and clients keep their ids.
         """
+        scenario = self.scenario
         self.identity.users.clear()
         self.identity.clients.clear()
-        self.identity.add_user(DEFAULT_USER, DEFAULT_PASSWORD, first_name="Demo", last_name="User")
-        self.identity.add_client(
-            DEFAULT_CLIENT_ID,
-            DEFAULT_CLIENT_SECRET,
-            name="Demo client",
-            allow_localhost_redirects=True,
-            default_user=DEFAULT_USER,
-        )
         self.fleet.clear()
-        for vehicle in generate_fleet(
-            self.settings.seed, self.settings.vehicles, DEFAULT_USER, self.clock.now()
-        ):
-            self.fleet.add(vehicle)
+        if scenario is None or scenario.keeps_demo:
+            self.identity.add_user(
+                DEFAULT_USER, DEFAULT_PASSWORD, first_name="Demo", last_name="User"
+            )
+            self.identity.add_client(
+                DEFAULT_CLIENT_ID,
+                DEFAULT_CLIENT_SECRET,
+                name="Demo client",
+                allow_localhost_redirects=True,
+                default_user=DEFAULT_USER,
+            )
+            for vehicle in generate_fleet(
+                self.settings.seed, self.settings.vehicles, DEFAULT_USER, self.clock.now()
+            ):
+                self.fleet.add(vehicle)
+        if scenario is not None:
+            self._declare(scenario)
+        self.limits.reset(
+            self.settings.rate_limit or (scenario.rate_limit if scenario is not None else None)
+        )
+        self._rng, self._fake = _seeded(f"{self.settings.seed}:declared")
         self.requests.clear()
+
+    def _declare(self, scenario: Scenario) -> None:
+        for user in scenario.users:
+            self.add_user(user)
+        for client in scenario.clients:
+            self.add_client(client)
+        for index, group in enumerate(scenario.vehicles):
+            key = (
+                f"seed:{group.seed}" if group.seed is not None else f"{self.settings.seed}:{index}"
+            )
+            rng, fake = _seeded(key)
+            for _ in range(group.count):
+                self.add_vehicle(group, rng=rng, fake=fake)
+
+    # ------------------------------------------------------------- declaring
+    def add_user(self, spec: UserSpec) -> User:
+        if spec.email.lower() in self.identity.users:
+            raise Conflict("email", f"user {spec.email} already exists")
+        return self.identity.add_user(
+            spec.email, spec.password, first_name=spec.firstName, last_name=spec.lastName
+        )
+
+    def add_client(self, spec: ClientSpec) -> Client:
+        if spec.clientId in self.identity.clients:
+            raise Conflict("clientId", f"client {spec.clientId} already exists")
+        if spec.defaultUser is not None and spec.defaultUser.lower() not in self.identity.users:
+            raise InvalidField("defaultUser", f"defaultUser: no user {spec.defaultUser}")
+        return self.identity.add_client(
+            spec.clientId,
+            spec.clientSecret,
+            name=spec.name,
+            scopes=spec.scopes,
+            redirect_uris=spec.redirectUris,
+            allow_localhost_redirects=spec.allowLocalhostRedirects,
+            auto_consent=spec.autoConsent,
+            default_user=spec.defaultUser,
+        )
+
+    def add_vehicle(
+        self,
+        spec: VehicleSpec,
+        *,
+        rng: random.Random | None = None,
+        fake: Faker | None = None,
+    ) -> Vehicle:
+        """Generate one vehicle for an existing user (``spec.seed``, else the given or the
+        simulator's own random sources, which restart at each reset)."""
+        owner = self.identity.users.get(spec.owner.lower())
+        if owner is None:
+            raise InvalidField("owner", f"owner: no user {spec.owner}")
+        if rng is None or fake is None:
+            rng, fake = (
+                _seeded(f"seed:{spec.seed}") if spec.seed is not None else (self._rng, self._fake)
+            )
+        try:
+            vehicle = generate_vehicle(
+                rng,
+                fake,
+                owner.id,
+                self.clock.now(),
+                brand=spec.brand,
+                model=spec.model,
+                motorization=spec.motorization,
+                city=spec.city,
+            )
+        except ValueError as exc:
+            field, message = spec.explain(exc)
+            raise InvalidField(field, f"{field}: {message}") from None
+        if self.fleet.get(vehicle.id) is not None:
+            raise Conflict("seed", f"a vehicle made from seed {spec.seed} already exists")
+        return self.fleet.add(vehicle)

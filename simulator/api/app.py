@@ -3,6 +3,11 @@
 Check order (connectedcar-v4.md, Transport): token (401 + ``WWW-Authenticate:
 Bearer``), ``client_id`` present (400) and the token's (401), realm known (400).
 Scopes are checked per operation by the handlers.
+
+Rate limits (``simulator.auth.quota``), when on for the token's client, are counted
+right after the token check: from there on every answer, success or error, carries
+the four ``X-RateLimit-*`` headers, and an exhausted quota answers 429 (code 42901)
+with ``Retry-After`` and ``X-RateLimit-Reset`` without counting the request.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from aiohttp import web
 from simulator.api.http import SIM, Handler
 from simulator.auth.models import REALMS, Grant
 from simulator.errors import ApiError, ErrorCode
+from simulator.store import Simulator
 
 GRANT = web.RequestKey("grant", Grant)
 
@@ -27,7 +33,8 @@ def _unauthorized(message: str, error: str = "invalid_token") -> ApiError:
     )
 
 
-def _check(request: web.Request) -> Grant:
+def _token_grant(request: web.Request, sim: Simulator) -> Grant:
+    """The grant of the request's bearer token (401 when there is none or it is dead)."""
     header = request.headers.get("Authorization")
     if header is None:
         raise ApiError(
@@ -40,10 +47,13 @@ def _check(request: web.Request) -> Grant:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("the Authorization header must be 'Bearer <token>'", "invalid_request")
-    sim = request.app[SIM]
     grant = sim.identity.introspect(token, sim.clock.time())
     if grant is None:
         raise _unauthorized("the access token is invalid, expired or revoked")
+    return grant
+
+
+def _check_client_and_realm(request: web.Request, grant: Grant) -> None:
     client_ids = request.query.getall("client_id", [])
     if not client_ids or not client_ids[0]:
         raise ApiError(
@@ -62,7 +72,6 @@ def _check(request: web.Request) -> Grant:
         )
     if realm not in REALMS:
         raise ApiError(ErrorCode.BAD_REALM, "unknown realm", debug="x-introspect-realm")
-    return grant
 
 
 def authenticated(handler: Handler) -> Handler:
@@ -70,8 +79,31 @@ def authenticated(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def checked(request: web.Request) -> web.StreamResponse:
-        request[GRANT] = _check(request)
-        return await handler(request)
+        sim = request.app[SIM]
+        grant = _token_grant(request, sim)
+        quota = sim.limits.quota(grant.client_id)
+        if quota is None:  # limits off: one dict lookup
+            _check_client_and_realm(request, grant)
+            request[GRANT] = grant
+            return await handler(request)
+        decision = quota.take(sim.clock.time())
+        if not decision.allowed:
+            request[GRANT] = grant  # the journal shows whose quota ran out
+            raise ApiError(
+                ErrorCode.RATE_LIMITED,
+                "rate limit reached, retry after the delay in Retry-After",
+                headers=decision.headers,
+            )
+        try:
+            _check_client_and_realm(request, grant)
+            request[GRANT] = grant
+            response = await handler(request)
+        except ApiError as exc:
+            exc.headers = {**exc.headers, **decision.headers}
+            raise
+        if not response.prepared:
+            response.headers.update(decision.headers)
+        return response
 
     return checked
 

@@ -15,7 +15,6 @@ from simulator.errors import ApiError, ErrorCode, InvalidField
 from simulator.store import Simulator
 
 SIM = web.AppKey("simulator", Simulator)
-REQUEST_ID = web.RequestKey("request_id", str)
 
 HAL_JSON = "application/hal+json"
 GEO_JSON = "application/vnd.geo+json"

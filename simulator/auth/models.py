@@ -1,33 +1,48 @@
-"""Identity: users, OAuth clients and tokens.  No HTTP here.
+"""Identity: users, OAuth clients, tokens, authorization codes and id_tokens.  No HTTP here.
 
 Secrets and passwords are stored as scrypt hashes and compared in constant
 time; tokens are opaque random strings stored only as SHA-256 digests (they
 carry 256 bits of entropy, so a fast hash is the right tool for them).
+Authorization codes and consent-page tokens are stored the same way.
+id_tokens are JWTs signed with an ES256 key made for each simulator.
 All lifetimes are measured on the simulator clock: callers pass ``now``.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import functools
 import hashlib
 import hmac
+import json
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from simulator.errors import DomainError
 
 __all__ = [
     "ALL_SCOPES",
+    "AUTH_CODE_LIFETIME",
     "DATA_SCOPES",
+    "MAX_LOGIN_ATTEMPTS",
     "REALMS",
     "REMOTE_SCOPES",
+    "AuthorizationRequest",
     "Client",
     "Grant",
     "Identity",
     "OAuthError",
     "TokenPair",
     "User",
+    "redirect_uri_allowed",
 ]
 
 DATA_SCOPES = ("data:telemetry", "data:position", "data:trip", "data:alert", "data:collision")
@@ -49,6 +64,14 @@ REALMS: frozenset[str] = frozenset(
 
 ACCESS_TOKEN_LIFETIME = 3600.0
 REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600.0
+AUTH_CODE_LIFETIME = 60.0
+# A consent page's request token lives as long as a code would.
+CONSENT_LIFETIME = AUTH_CODE_LIFETIME
+# Failed sign-ins on one consent page (and its re-shows) before the request is refused.
+MAX_LOGIN_ATTEMPTS = 5
+# Pending consent pages and codes kept at most (the oldest go first): bounds memory.
+MAX_PENDING = 10_000
+ID_TOKEN_ALGORITHM = "ES256"
 
 # scrypt cost: strong enough to be a real password hash, cheap enough for tests.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**13, 8, 1
@@ -131,6 +154,7 @@ class _Refresh:
     scopes: frozenset[str]
     expires_at: float
     family: str
+    auth_time: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +163,60 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     scopes: frozenset[str]
+    client_id: str = ""
+    user_id: str | None = None
+    auth_time: float | None = None  # when the user authenticated (None: no user sign-in)
 
     @property
     def scope(self) -> str:
         return " ".join(s for s in ALL_SCOPES if s in self.scopes)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    """A checked ``/authorize`` request, kept server-side while its consent page is shown.
+
+    The page's form carries only an opaque single-use token naming this record:
+    whatever else the form says, the answer goes where this record says.
+    """
+
+    client_id: str
+    redirect_uri: str
+    scopes: frozenset[str]  # requested, already checked against the client's scopes
+    scope: str = ""  # the scope parameter as the client sent it
+    state: str | None = None
+    locale: str | None = None
+    login_hint: str | None = None
+    attempts: int = 0  # failed sign-ins so far
+    expires_at: float = 0.0
+
+
+@dataclass(slots=True)
+class _Code:
+    client_id: str
+    redirect_uri: str
+    user_id: str
+    scopes: frozenset[str]
+    auth_time: float
+    expires_at: float
+    family: str | None = None  # the token family it gave, once redeemed
+
+
+def _new_signing_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _prune(records: dict[bytes, Any], now: float) -> None:
+    """Drop the expired oldest records, and the oldest of all beyond :data:`MAX_PENDING`."""
+    while records:
+        oldest = next(iter(records))
+        if records[oldest].expires_at > now and len(records) < MAX_PENDING:
+            break
+        del records[oldest]
 
 
 @dataclass
@@ -152,9 +226,13 @@ class Identity:
     access_lifetime: float = ACCESS_TOKEN_LIFETIME
     users: dict[str, User] = field(default_factory=dict)
     clients: dict[str, Client] = field(default_factory=dict)
+    # The ES256 key that signs id_tokens: one per simulator, never written anywhere.
+    signing_key: ec.EllipticCurvePrivateKey = field(default_factory=_new_signing_key, repr=False)
     _access: dict[bytes, Grant] = field(default_factory=dict)
     _refresh: dict[bytes, _Refresh] = field(default_factory=dict)
     _families: dict[str, set[bytes]] = field(default_factory=dict)
+    _codes: dict[bytes, _Code] = field(default_factory=dict)
+    _consents: dict[bytes, AuthorizationRequest] = field(default_factory=dict)
 
     # ------------------------------------------------------------- declaring
     def add_user(
@@ -227,31 +305,52 @@ class Identity:
 
     # ------------------------------------------------------------- tokens
     def issue(
-        self, client: Client, user_id: str | None, scopes: frozenset[str], now: float
+        self,
+        client: Client,
+        user_id: str | None,
+        scopes: frozenset[str],
+        now: float,
+        *,
+        auth_time: float | None = None,
     ) -> TokenPair:
         family = secrets.token_hex(8)
-        return self._issue(client.client_id, user_id, scopes, now, family)
+        return self._issue(client.client_id, user_id, scopes, now, family, auth_time)
 
     def _issue(
-        self, client_id: str, user_id: str | None, scopes: frozenset[str], now: float, family: str
+        self,
+        client_id: str,
+        user_id: str | None,
+        scopes: frozenset[str],
+        now: float,
+        family: str,
+        auth_time: float | None,
     ) -> TokenPair:
         access = secrets.token_urlsafe(32)
         refresh = secrets.token_urlsafe(32)
         a_key, r_key = _token_digest(access), _token_digest(refresh)
         self._access[a_key] = Grant(client_id, user_id, scopes, now + self.access_lifetime, family)
         self._refresh[r_key] = _Refresh(
-            client_id, user_id, scopes, now + REFRESH_TOKEN_LIFETIME, family
+            client_id, user_id, scopes, now + REFRESH_TOKEN_LIFETIME, family, auth_time
         )
         self._families.setdefault(family, set()).update((a_key, r_key))
-        return TokenPair(access, refresh, int(self.access_lifetime), scopes)
+        return TokenPair(
+            access,
+            refresh,
+            int(self.access_lifetime),
+            scopes,
+            client_id=client_id,
+            user_id=user_id,
+            auth_time=auth_time,
+        )
 
     def refresh(
         self, client: Client, refresh_token: str, now: float, scope: str | None = None
     ) -> TokenPair:
         key = _token_digest(refresh_token)
-        record = self._refresh.pop(key, None)  # rotation: the old one dies now
+        record = self._refresh.get(key)
         if record is None or record.client_id != client.client_id or record.expires_at <= now:
             raise OAuthError("invalid_grant", "refresh token is invalid, expired or revoked")
+        del self._refresh[key]  # rotation: the old one dies now
         self._families.get(record.family, set()).discard(key)
         scopes = record.scopes
         if scope:
@@ -259,7 +358,9 @@ class Identity:
             if not asked <= record.scopes:
                 raise OAuthError("invalid_scope", "a refresh cannot widen the granted scope")
             scopes = asked
-        return self._issue(client.client_id, record.user_id, scopes, now, record.family)
+        return self._issue(
+            client.client_id, record.user_id, scopes, now, record.family, record.auth_time
+        )
 
     def introspect(self, access_token: str, now: float) -> Grant | None:
         grant = self._access.get(_token_digest(access_token))
@@ -270,27 +371,186 @@ class Identity:
             return None
         return grant
 
-    def revoke(self, token: str) -> bool:
-        """Revoke an access or refresh token; a refresh token takes its access tokens along."""
+    def revoke(self, token: str, client_id: str | None = None) -> bool:
+        """Revoke an access or refresh token; a refresh token takes its whole family along.
+
+        With ``client_id``, a token of another client is left alone (and False returned).
+        """
         key = _token_digest(token)
-        if key in self._access:
-            grant = self._access.pop(key)
+        grant = self._access.get(key)
+        if grant is not None:
+            if client_id is not None and grant.client_id != client_id:
+                return False
+            del self._access[key]
             self._families.get(grant.family, set()).discard(key)
             return True
-        record = self._refresh.pop(key, None)
-        if record is None:
+        record = self._refresh.get(key)
+        if record is None or (client_id is not None and record.client_id != client_id):
             return False
-        for member in self._families.pop(record.family, set()):
-            self._access.pop(member, None)
-            self._refresh.pop(member, None)
+        del self._refresh[key]
+        self.revoke_family(record.family)
         return True
 
+    def revoke_family(self, family: str) -> None:
+        """Revoke every access and refresh token descended from one grant."""
+        for member in self._families.pop(family, set()):
+            self._access.pop(member, None)
+            self._refresh.pop(member, None)
+
+    # ------------------------------------------------------------- authorization code flow
+    def park_authorization(self, request: AuthorizationRequest, now: float) -> str:
+        """Keep a checked request for its consent page; answer the page's single-use token."""
+        _prune(self._consents, now)
+        token = secrets.token_urlsafe(32)
+        self._consents[_token_digest(token)] = dataclasses.replace(
+            request, expires_at=now + CONSENT_LIFETIME
+        )
+        return token
+
+    def take_authorization(self, token: str, now: float) -> AuthorizationRequest | None:
+        """The request a consent page's token names, once: None if unknown, used or expired."""
+        record = self._consents.pop(_token_digest(token), None)
+        if record is None or record.expires_at <= now:
+            return None
+        return record
+
+    def create_code(
+        self,
+        client_id: str,
+        redirect_uri: str,
+        user_id: str,
+        scopes: frozenset[str],
+        now: float,
+    ) -> str:
+        """A single-use authorization code, valid :data:`AUTH_CODE_LIFETIME` seconds."""
+        _prune(self._codes, now)
+        code = secrets.token_urlsafe(32)
+        self._codes[_token_digest(code)] = _Code(
+            client_id, redirect_uri, user_id, scopes, now, now + AUTH_CODE_LIFETIME
+        )
+        return code
+
+    def redeem_code(self, client: Client, code: str, redirect_uri: str, now: float) -> TokenPair:
+        """Tokens for an authorization code (RFC 6749 §4.1.3).
+
+        A second use of a code fails and revokes every token the first use gave
+        (§4.1.2); the spent code is remembered as long as those tokens could live.
+        """
+        key = _token_digest(code)
+        record = self._codes.get(key)
+        if record is None or record.client_id != client.client_id:
+            raise OAuthError("invalid_grant", "authorization code is invalid, expired or used")
+        if record.family is not None:
+            self.revoke_family(record.family)
+            raise OAuthError(
+                "invalid_grant", "authorization code was already used; its tokens are revoked"
+            )
+        if record.expires_at <= now:
+            del self._codes[key]
+            raise OAuthError("invalid_grant", "authorization code is invalid, expired or used")
+        if not hmac.compare_digest(record.redirect_uri.encode(), redirect_uri.encode()):
+            raise OAuthError(
+                "invalid_grant", "redirect_uri differs from the one of the authorization request"
+            )
+        record.family = secrets.token_hex(8)
+        record.expires_at = now + REFRESH_TOKEN_LIFETIME
+        self._codes[key] = self._codes.pop(key)  # now the youngest: pruned last
+        return self._issue(
+            client.client_id, record.user_id, record.scopes, now, record.family, record.auth_time
+        )
+
+    # ------------------------------------------------------------- id tokens
+    @functools.cached_property
+    def key_id(self) -> str:
+        """The signing key's RFC 7638 thumbprint."""
+        public = self._public_jwk()
+        canonical = json.dumps(public, sort_keys=True, separators=(",", ":"))
+        return _b64url(hashlib.sha256(canonical.encode("ascii")).digest())
+
+    def _public_jwk(self) -> dict[str, str]:
+        numbers = self.signing_key.public_key().public_numbers()
+        return {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": _b64url(numbers.x.to_bytes(32, "big")),
+            "y": _b64url(numbers.y.to_bytes(32, "big")),
+        }
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The public half of the signing key, as a JSON Web Key Set."""
+        return {
+            "keys": [
+                {**self._public_jwk(), "kid": self.key_id, "use": "sig", "alg": ID_TOKEN_ALGORITHM}
+            ]
+        }
+
+    def id_token(self, pair: TokenPair, issuer: str, now: float) -> str | None:
+        """An OpenID Connect id_token for the user of ``pair`` (None when there is no user)."""
+        user = self.users.get(pair.user_id) if pair.user_id else None
+        if user is None:
+            return None
+        issued = int(now)
+        claims = {
+            "iss": issuer,
+            "sub": user.id,
+            "aud": pair.client_id,
+            "iat": issued,
+            "exp": issued + pair.expires_in,
+            "auth_time": int(pair.auth_time if pair.auth_time is not None else now),
+            "email": user.email,
+        }
+        return jwt.encode(
+            claims, self.signing_key, algorithm=ID_TOKEN_ALGORITHM, headers={"kid": self.key_id}
+        )
+
     def purge(self, now: float) -> None:
-        """Forget expired tokens (keeps memory flat on long runs)."""
+        """Forget expired tokens, codes and consent pages (keeps memory flat on long runs)."""
         for key in [k for k, g in self._access.items() if g.expires_at <= now]:
-            del self._access[key]
+            grant = self._access.pop(key)
+            self._families.get(grant.family, set()).discard(key)
         for key in [k for k, r in self._refresh.items() if r.expires_at <= now]:
-            del self._refresh[key]
+            record = self._refresh.pop(key)
+            self._families.get(record.family, set()).discard(key)
+        for family in [f for f, members in self._families.items() if not members]:
+            del self._families[family]
+        for key in [k for k, c in self._codes.items() if c.expires_at <= now]:
+            del self._codes[key]
+        for key in [k for k, a in self._consents.items() if a.expires_at <= now]:
+            del self._consents[key]
+
+
+_LOCAL_NETLOC = re.compile(r"(?:localhost|127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?", re.IGNORECASE)
+MAX_REDIRECT_URI_LENGTH = 2048
+
+
+def redirect_uri_allowed(client: Client, uri: str) -> bool:
+    """Whether ``uri`` may receive this client's codes (RFC 6749 §3.1.2).
+
+    Registered URIs match exactly.  A client allowed localhost redirects also
+    takes any http(s) URI whose authority is exactly ``localhost``,
+    ``127.0.0.1`` or ``[::1]`` with an optional port: no user info (so no
+    ``http://localhost@evil.example``), no look-alike host, no fragment, and
+    only printable ASCII, so that no parser can read another host into it.
+    """
+    if not uri or len(uri) > MAX_REDIRECT_URI_LENGTH:
+        return False
+    if any(not 0x20 < ord(char) < 0x7F or char in "\\#" for char in uri):
+        return False
+    if uri in client.redirect_uris:
+        return True
+    if not client.allow_localhost_redirects:
+        return False
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not uri.lower().startswith(parts.scheme + "://"):
+        return False
+    match = _LOCAL_NETLOC.fullmatch(parts.netloc)
+    if match is None:
+        return False
+    port = match.group(1)
+    return port is None or 0 < int(port) < 65536
 
 
 @functools.cache

@@ -1,20 +1,56 @@
-"""The OAuth server's HTTP face, at the real identity server's paths (``/am/oauth2``)."""
+"""The OAuth server's HTTP face, at the real identity server's paths (``/am/oauth2``).
+
+* ``GET /authorize`` checks the client and its redirect URI, then shows the
+  sign-in and consent page (or, with ``prompt=none`` and a ``login_hint``,
+  consents at once); ``POST /authorize`` takes the page's answer.  Until the
+  redirect URI is trusted nothing redirects: errors are a page (or, for a
+  caller that does not ask for HTML, an RFC 6749 JSON body), status 400.
+* ``POST /access_token``: the token endpoint, every grant.
+* ``POST /token/revoke``: RFC 7009 revocation.
+* ``GET /connect/jwk_uri``: the key that signs id_tokens.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
-from urllib.parse import unquote
+from typing import Any
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from simulator.api.http import SIM, sim_of
 from simulator.api.operations import Operation, Param, add_routes
-from simulator.auth.models import REALMS, Client, OAuthError, TokenPair
+from simulator.auth.models import (
+    ALL_SCOPES,
+    MAX_LOGIN_ATTEMPTS,
+    REALMS,
+    AuthorizationRequest,
+    Client,
+    Identity,
+    OAuthError,
+    TokenPair,
+    redirect_uri_allowed,
+)
+from simulator.auth.pages import ConsentView, consent_page, error_page, html_response
 
 FORM = "application/x-www-form-urlencoded"
+HTML = "text/html"
+
+# Parameters of /authorize that must not be repeated (RFC 6749 §3.1).
+_AUTHORIZE_PARAMS = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "locale",
+    "login_hint",
+    "prompt",
+)
 
 
 def oauth_error(error: OAuthError) -> web.Response:
@@ -52,14 +88,26 @@ def _required(form: MultiDictProxy[str], name: str) -> str:
     return value
 
 
-def _token_body(pair: TokenPair) -> web.Response:
-    body = {
+def _scope_string(scopes: frozenset[str]) -> str:
+    return " ".join(s for s in ALL_SCOPES if s in scopes)
+
+
+def _issuer(request: web.Request) -> str:
+    """This identity server's URL as clients reach it: origin plus the mount prefix."""
+    token_path = str(request.app.router["accessToken"].url_for())
+    return str(request.url.origin()) + token_path.removesuffix("/access_token")
+
+
+def _token_body(pair: TokenPair, id_token: str | None = None) -> web.Response:
+    body: dict[str, Any] = {
         "access_token": pair.access_token,
         "token_type": "Bearer",
         "expires_in": pair.expires_in,
         "refresh_token": pair.refresh_token,
         "scope": pair.scope,
     }
+    if id_token is not None:
+        body["id_token"] = id_token
     response = web.Response(text=json.dumps(body), content_type="application/json", charset=None)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
@@ -68,9 +116,26 @@ def _token_body(pair: TokenPair) -> web.Response:
 
 async def _form(request: web.Request) -> MultiDictProxy[str]:
     if request.content_type != FORM:
-        raise OAuthError("invalid_request", f"the token endpoint takes {FORM}")
-    raw = await request.post()
+        raise OAuthError("invalid_request", f"this endpoint takes {FORM}")
+    try:
+        raw = await request.post()
+    except (ValueError, UnicodeDecodeError):
+        raise OAuthError("invalid_request", "the form could not be decoded") from None
     return MultiDictProxy(MultiDict((k, v) for k, v in raw.items() if isinstance(v, str)))
+
+
+def _wants_id_token(grant_type: str, client: Client, pair: TokenPair) -> bool:
+    """OpenID Connect: an id_token when there is a signed-in user and ``openid`` applies.
+
+    The scope granted decides; a client registered for ``openid`` (the demo
+    client is registered for everything) also gets one on the grants where a
+    user signs in.  Client-credentials tokens have no signed-in user.
+    """
+    if grant_type == "client_credentials" or pair.user_id is None:
+        return False
+    if "openid" in pair.scopes:
+        return True
+    return grant_type in ("authorization_code", "password") and "openid" in client.scopes
 
 
 async def access_token(request: web.Request) -> web.Response:
@@ -84,12 +149,16 @@ async def access_token(request: web.Request) -> web.Response:
         realm = form.get("realm") or request.query.get("realm")
         if realm is not None and realm not in REALMS:
             raise OAuthError("invalid_request", f"unknown realm: {realm}")
-        if grant_type == "password":
+        if grant_type == "authorization_code":
+            pair = sim.identity.redeem_code(
+                client, _required(form, "code"), form.get("redirect_uri", ""), now
+            )
+        elif grant_type == "password":
             user = sim.identity.authenticate_user(
                 _required(form, "username"), _required(form, "password")
             )
             scopes = sim.identity.requested_scopes(client, form.get("scope"))
-            pair = sim.identity.issue(client, user.id, scopes, now)
+            pair = sim.identity.issue(client, user.id, scopes, now, auth_time=now)
         elif grant_type == "client_credentials":
             scopes = sim.identity.requested_scopes(client, form.get("scope"))
             pair = sim.identity.issue(client, client.default_user, scopes, now)
@@ -101,12 +170,286 @@ async def access_token(request: web.Request) -> web.Response:
             raise OAuthError("unsupported_grant_type", f"unsupported grant_type: {grant_type}")
     except OAuthError as error:
         return oauth_error(error)
-    return _token_body(pair)
+    id_token = None
+    if _wants_id_token(grant_type, client, pair):
+        id_token = sim.identity.id_token(pair, _issuer(request), now)
+    return _token_body(pair, id_token)
 
 
+# ----------------------------------------------------------------- /authorize
+def _wants_html(request: web.Request) -> bool:
+    """Whether the caller asked for HTML by name (browsers do; API clients send ``*/*``)."""
+    for item in request.headers.get("Accept", "").split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        if media.lower() not in ("text/html", "application/xhtml+xml"):
+            continue
+        refused = any(
+            p.replace(" ", "").lower() in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params
+        )
+        if not refused:
+            return True
+    return False
+
+
+def _untrusted(request: web.Request, message: str) -> web.Response:
+    """A request whose redirect URI cannot be trusted: an answer here, never a redirect."""
+    if _wants_html(request):
+        return html_response(error_page(message), status=400)
+    return oauth_error(OAuthError("invalid_request", message))
+
+
+def _redirect(redirect_uri: str, params: dict[str, str | None]) -> web.Response:
+    """302 to the (trusted) redirect URI, its own query kept, ``params`` added (§4.1.2)."""
+    parts = urlsplit(redirect_uri)
+    added = urlencode([(k, v) for k, v in params.items() if v is not None], quote_via=quote)
+    query = f"{parts.query}&{added}" if parts.query else added
+    response = web.Response(status=302)
+    response.headers["Location"] = urlunsplit(parts._replace(query=query))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _error_redirect(record: AuthorizationRequest, error: str, description: str) -> web.Response:
+    return _redirect(
+        record.redirect_uri,
+        {"error": error, "error_description": description, "state": record.state},
+    )
+
+
+def _code_redirect(
+    identity: Identity,
+    record: AuthorizationRequest,
+    user_id: str,
+    scopes: frozenset[str],
+    now: float,
+) -> web.Response:
+    code = identity.create_code(record.client_id, record.redirect_uri, user_id, scopes, now)
+    return _redirect(
+        record.redirect_uri,
+        {"code": code, "state": record.state, "scope": _scope_string(scopes)},
+    )
+
+
+def _consent(
+    request: web.Request,
+    client: Client,
+    record: AuthorizationRequest,
+    *,
+    checked: frozenset[str],
+    username: str,
+    error: str | None = None,
+) -> web.Response:
+    """Park ``record`` under a fresh single-use token and show its page."""
+    sim = sim_of(request)
+    token = sim.identity.park_authorization(record, sim.clock.time())
+    view = ConsentView(
+        action=str(request.app.router["authorize"].url_for()),
+        request_token=token,
+        client_id=client.client_id,
+        client_name=client.name,
+        redirect_uri=record.redirect_uri,
+        scopes=record.scopes,
+        checked=checked,
+        scope=record.scope,
+        state=record.state,
+        locale=record.locale,
+        username=username,
+        error=error,
+    )
+    return html_response(consent_page(view), redirect_uri=record.redirect_uri)
+
+
+async def authorize(request: web.Request) -> web.Response:
+    """``GET /authorize``: check the request, then the consent page or an immediate answer."""
+    sim = sim_of(request)
+    query = request.query
+    for name in ("client_id", "redirect_uri"):
+        if len(query.getall(name, [])) > 1:
+            return _untrusted(request, f"parameter {name} is repeated")
+    client_id = query.get("client_id", "")
+    client = sim.identity.clients.get(client_id) if client_id else None
+    if client is None:
+        return _untrusted(request, "unknown client_id" if client_id else "missing client_id")
+    redirect_uri = query.get("redirect_uri", "")
+    if not redirect_uri:
+        return _untrusted(request, "missing redirect_uri")
+    if not redirect_uri_allowed(client, redirect_uri):
+        return _untrusted(request, "redirect_uri is not registered for this client")
+    # From here on the redirect URI is trusted: errors go back to it.
+    record = AuthorizationRequest(
+        client_id=client.client_id,
+        redirect_uri=redirect_uri,
+        scopes=frozenset(),
+        scope=query.get("scope", ""),
+        state=query.get("state"),
+        locale=query.get("locale"),
+        login_hint=query.get("login_hint"),
+    )
+    try:
+        for name in _AUTHORIZE_PARAMS:
+            if len(query.getall(name, [])) > 1:
+                raise OAuthError("invalid_request", f"parameter {name} is repeated")
+        response_type = query.get("response_type")
+        if not response_type:
+            raise OAuthError("invalid_request", "missing parameter: response_type")
+        if response_type != "code":
+            raise OAuthError(
+                "unsupported_response_type", f"unsupported response_type: {response_type}"
+            )
+        scopes = Identity.requested_scopes(client, query.get("scope"))
+        if not scopes:
+            raise OAuthError("invalid_scope", "no scope requested")
+        record = dataclasses.replace(record, scopes=scopes)
+        prompt = query.get("prompt", "").split()
+        hint = record.login_hint
+        user = sim.identity.users.get(hint.lower()) if hint else None
+        if "none" in prompt:
+            if len(prompt) > 1:
+                raise OAuthError("invalid_request", "prompt=none cannot be combined")
+            if user is None:
+                raise OAuthError("login_required", "prompt=none needs the login_hint of a user")
+            return _code_redirect(sim.identity, record, user.id, scopes, sim.clock.time())
+        if client.auto_consent and user is not None and not prompt:
+            return _code_redirect(sim.identity, record, user.id, scopes, sim.clock.time())
+    except OAuthError as error:
+        return _error_redirect(record, error.error, error.description)
+    return _consent(request, client, record, checked=scopes, username=record.login_hint or "")
+
+
+async def authorize_answer(request: web.Request) -> web.Response:
+    """``POST /authorize``: the consent page's answer.
+
+    The request itself (client, redirect URI, scopes, state) comes from the
+    server-side record the page's ``request_token`` names; the form's hidden
+    copies of it are never read.
+    """
+    sim = sim_of(request)
+    try:
+        form = await _form(request)
+    except OAuthError as error:
+        return _untrusted(request, error.description)
+    now = sim.clock.time()
+    token = form.get("request_token", "")
+    record = sim.identity.take_authorization(token, now) if token else None
+    if record is None:
+        return _untrusted(request, "this sign-in page has expired or was already used")
+    client = sim.identity.clients.get(record.client_id)
+    if client is None or not redirect_uri_allowed(client, record.redirect_uri):
+        return _untrusted(request, "the client of this sign-in request no longer exists")
+    action = form.get("action")
+    if action == "deny":
+        return _error_redirect(record, "access_denied", "the user denied the request")
+    checked = frozenset(form.getall("scope", [])) & record.scopes
+    username = form.get("username", "").strip()
+    if action != "allow":
+        return _consent(
+            request,
+            client,
+            record,
+            checked=checked,
+            username=username,
+            error="Choose Allow or Deny.",
+        )
+    try:
+        user = sim.identity.authenticate_user(username, form.get("password", ""))
+    except OAuthError:
+        attempts = record.attempts + 1
+        if attempts >= MAX_LOGIN_ATTEMPTS:
+            return _error_redirect(record, "access_denied", "too many failed sign-in attempts")
+        return _consent(
+            request,
+            client,
+            dataclasses.replace(record, attempts=attempts),
+            checked=checked,
+            username=username,
+            error="Wrong e-mail or password.",
+        )
+    if not checked:
+        return _consent(
+            request,
+            client,
+            record,
+            checked=checked,
+            username=username,
+            error="Tick at least one permission, or choose Deny.",
+        )
+    return _code_redirect(sim.identity, record, user.id, checked, now)
+
+
+# ----------------------------------------------------------------- revocation, keys
+async def revoke_token(request: web.Request) -> web.Response:
+    """RFC 7009: revoke an access token, or a refresh token and its whole family.
+
+    Unknown tokens and other clients' tokens change nothing and answer 200 too.
+    """
+    sim = sim_of(request)
+    try:
+        form = await _form(request)
+        client_id, secret = _client_credentials(request, form)
+        client = sim.identity.authenticate_client(client_id, secret)
+        token = form.get("token") or form.get("refresh_token")
+        if not token:
+            raise OAuthError("invalid_request", "missing parameter: token")
+        sim.identity.revoke(token, client.client_id)
+    except OAuthError as error:
+        return oauth_error(error)
+    response = web.Response(status=200)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def jwks(request: web.Request) -> web.Response:
+    body = json.dumps(sim_of(request).identity.jwks())
+    response = web.Response(text=body, content_type="application/json", charset=None)
+    response.headers["Cache-Control"] = "no-cache"  # a new key each time a simulator starts
+    return response
+
+
+# ----------------------------------------------------------------- route table
 def _form_param(name: str, description: str) -> Param:
     return Param(name, "query", {"type": "string"}, description=description)
 
+
+def _query(name: str, description: str, *, required: bool = False) -> Param:
+    return Param(name, "query", {"type": "string"}, required=required, description=description)
+
+
+def _form_body(required: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                FORM: {
+                    "schema": {
+                        "type": "object",
+                        **({"required": list(required)} if required else {}),
+                        "properties": {name: {"type": "string"} for name in names},
+                    }
+                }
+            },
+        }
+    }
+
+
+_OAUTH_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "error_description"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}
+_HTML_PAGE = {HTML: {"schema": {"type": "string"}}}
+_REDIRECT = {
+    "description": "back to redirect_uri with code, state and scope, or error and state",
+    "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+}
+_UNTRUSTED = {
+    "description": "unknown client or redirect URI: a page for browsers, never a redirect",
+    "content": {**_HTML_PAGE, "application/json": {"schema": _OAUTH_ERROR_SCHEMA}},
+}
+_OAUTH_FAILURE = {
+    "description": "RFC 6749 error",
+    "content": {"application/json": {"schema": _OAUTH_ERROR_SCHEMA}},
+}
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -114,34 +457,132 @@ OPERATIONS: tuple[Operation, ...] = (
         "/access_token",
         access_token,
         "accessToken",
-        "OAuth 2 token endpoint (password, client_credentials, refresh_token grants)",
+        "OAuth 2 token endpoint (authorization_code, password, client_credentials, "
+        "refresh_token grants)",
         {200: None},
         content_type="application/json",
         params=(_form_param("realm", "brand realm, also accepted in the form"),),
         tags=("Identity",),
         security=False,
+        extra=_form_body(
+            ("grant_type",),
+            (
+                "grant_type",
+                "client_id",
+                "client_secret",
+                "code",
+                "redirect_uri",
+                "username",
+                "password",
+                "scope",
+                "refresh_token",
+                "realm",
+            ),
+        ),
+    ),
+    Operation(
+        "GET",
+        "/authorize",
+        authorize,
+        "authorize",
+        "Authorization code flow: the sign-in and consent page",
+        {200: None, 302: None, 400: None},
+        content_type=HTML,
+        params=(
+            _query("client_id", "the client asking", required=True),
+            _query("response_type", "must be code", required=True),
+            _query("redirect_uri", "registered, or localhost for the demo client", required=True),
+            _query("scope", "space-separated scopes (default: all of the client's)"),
+            _query("state", "echoed back on the redirect"),
+            _query("locale", "the page's language tag, e.g. fr-FR"),
+            _query("login_hint", "the user's e-mail (pre-fills the page)"),
+            _query("prompt", "none: consent without a page for the login_hint user (sim)"),
+        ),
+        tags=("Identity",),
+        security=False,
         extra={
-            "requestBody": {
-                "content": {
-                    FORM: {
-                        "schema": {
-                            "type": "object",
-                            "required": ["grant_type"],
-                            "properties": {
-                                name: {"type": "string"}
-                                for name in (
-                                    "grant_type",
-                                    "client_id",
-                                    "client_secret",
-                                    "username",
-                                    "password",
-                                    "scope",
-                                    "refresh_token",
-                                    "realm",
-                                )
-                            },
+            "responses": {
+                "200": {"description": "the sign-in and consent page", "content": _HTML_PAGE},
+                "302": _REDIRECT,
+                "400": _UNTRUSTED,
+            }
+        },
+    ),
+    Operation(
+        "POST",
+        "/authorize",
+        authorize_answer,
+        "authorizeConsent",
+        "Authorization code flow: the consent page's answer (Allow or Deny)",
+        {200: None, 302: None, 400: None},
+        content_type=HTML,
+        tags=("Identity",),
+        security=False,
+        extra={
+            **_form_body(
+                ("request_token", "action"),
+                ("request_token", "action", "username", "password", "scope"),
+            ),
+            "responses": {
+                "200": {"description": "the page again, with an error", "content": _HTML_PAGE},
+                "302": _REDIRECT,
+                "400": _UNTRUSTED,
+            },
+        },
+    ),
+    Operation(
+        "POST",
+        "/token/revoke",
+        revoke_token,
+        "revokeToken",
+        "RFC 7009 token revocation (a refresh token takes its access tokens along)",
+        {200: None},
+        content_type="application/json",
+        tags=("Identity",),
+        security=False,
+        extra={
+            **_form_body(
+                ("token",),
+                (
+                    "token",
+                    "refresh_token",
+                    "token_type_hint",
+                    "client_id",
+                    "client_secret",
+                ),
+            ),
+            "responses": {
+                "200": {"description": "revoked, or nothing to revoke"},
+                "400": _OAUTH_FAILURE,
+                "401": _OAUTH_FAILURE,
+            },
+        },
+    ),
+    Operation(
+        "GET",
+        "/connect/jwk_uri",
+        jwks,
+        "jwks",
+        "The JSON Web Key Set that verifies id_tokens (ES256)",
+        {200: None},
+        content_type="application/json",
+        tags=("Identity",),
+        security=False,
+        extra={
+            "responses": {
+                "200": {
+                    "description": "the keys",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["keys"],
+                                "properties": {
+                                    "keys": {"type": "array", "items": {"type": "object"}}
+                                },
+                            }
                         }
-                    }
+                    },
                 }
             }
         },

@@ -1,9 +1,10 @@
-"""The ``/simulator/v1`` control API: reset, clock, vehicles, request journal, OpenAPI."""
+"""The ``/simulator/v1`` control API: reset, clock, users, clients, vehicles, rate limits,
+request journal, OpenAPI and the scenario schema."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -11,8 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from simulator.api.http import field_error, json_response, model_response, read_json, sim_of
 from simulator.api.operations import Location, Operation, Param, add_routes
 from simulator.api.paging import single
+from simulator.auth.models import ALL_SCOPES, Client, User
 from simulator.clock import ClockError
+from simulator.config import RateLimit
 from simulator.errors import ApiError, ErrorCode, InvalidField, NotFound
+from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec
+
+_J = "application/json"
+_Q: Location = "query"
 
 
 class ControlModel(BaseModel):
@@ -70,7 +77,50 @@ class ResetDone(ControlModel):
     vehicles: int
 
 
-async def _body(request: web.Request, model: type[ControlModel]) -> Any:
+class UserInfo(ControlModel):
+    email: str
+    firstName: str
+    lastName: str
+
+
+class UserList(ControlModel):
+    users: list[UserInfo]
+
+
+class ClientInfo(ControlModel):
+    """A client as the control API shows it: never its secret nor its hash."""
+
+    clientId: str
+    name: str
+    redirectUris: list[str]
+    scopes: list[str]
+    autoConsent: bool
+    allowLocalhostRedirects: bool
+    defaultUser: str | None = None
+
+
+class ClientList(ControlModel):
+    clients: list[ClientInfo]
+
+
+class RateLimitSetting(ControlModel):
+    """``perDay`` null turns the limits off for the client; else both are required."""
+
+    perDay: int | None = Field(ge=1, le=10**9)
+    burst: int | None = Field(default=None, ge=1, le=10**6)
+
+
+class RateLimitState(ControlModel):
+    clientId: str
+    enabled: bool
+    source: Literal["global", "client"]
+    perDay: int | None = None
+    burst: int | None = None
+    remainingPerDay: int | None = None
+    remainingBurst: int | None = None
+
+
+async def _body(request: web.Request, model: type[BaseModel]) -> Any:
     data = await read_json(request)
     try:
         return model.model_validate(data)
@@ -155,6 +205,99 @@ async def get_vehicle(request: web.Request) -> web.Response:
     return model_response(_summary(vehicle), content_type="application/json")
 
 
+async def create_vehicle(request: web.Request) -> web.Response:
+    body: VehicleSpec = await _body(request, VehicleSpec)
+    vehicle = sim_of(request).add_vehicle(body)
+    return model_response(_summary(vehicle), status=201, content_type=_J)
+
+
+def _user_info(user: User) -> UserInfo:
+    return UserInfo(email=user.email, firstName=user.first_name, lastName=user.last_name)
+
+
+async def list_users(request: web.Request) -> web.Response:
+    users = sim_of(request).identity.users.values()
+    return model_response(UserList(users=[_user_info(u) for u in users]), content_type=_J)
+
+
+async def create_user(request: web.Request) -> web.Response:
+    body: UserSpec = await _body(request, UserSpec)
+    user = sim_of(request).add_user(body)
+    return model_response(_user_info(user), status=201, content_type=_J)
+
+
+def _client_info(client: Client) -> ClientInfo:
+    return ClientInfo(
+        clientId=client.client_id,
+        name=client.name,
+        redirectUris=list(client.redirect_uris),
+        scopes=[s for s in ALL_SCOPES if s in client.scopes],
+        autoConsent=client.auto_consent,
+        allowLocalhostRedirects=client.allow_localhost_redirects,
+        defaultUser=client.default_user,
+    )
+
+
+async def list_clients(request: web.Request) -> web.Response:
+    clients = sim_of(request).identity.clients.values()
+    return model_response(ClientList(clients=[_client_info(c) for c in clients]), content_type=_J)
+
+
+async def create_client(request: web.Request) -> web.Response:
+    body: ClientSpec = await _body(request, ClientSpec)
+    client = sim_of(request).add_client(body)
+    return model_response(_client_info(client), status=201, content_type=_J)
+
+
+def _client_id(request: web.Request) -> str:
+    client_id = request.match_info["client_id"]
+    if client_id not in sim_of(request).identity.clients:
+        raise NotFound("client")
+    return client_id
+
+
+def _rate_limit_state(request: web.Request, client_id: str) -> web.Response:
+    sim = sim_of(request)
+    limits = sim.limits
+    source: Literal["global", "client"] = "client" if limits.is_overridden(client_id) else "global"
+    status = limits.status(client_id, sim.clock.time())
+    if status is None:
+        state = RateLimitState(clientId=client_id, enabled=False, source=source)
+    else:
+        limit, day_left, burst_left = status
+        state = RateLimitState(
+            clientId=client_id,
+            enabled=True,
+            source=source,
+            perDay=limit.per_day,
+            burst=limit.burst,
+            remainingPerDay=day_left,
+            remainingBurst=burst_left,
+        )
+    return model_response(state, content_type=_J)
+
+
+async def get_rate_limit(request: web.Request) -> web.Response:
+    return _rate_limit_state(request, _client_id(request))
+
+
+async def set_rate_limit(request: web.Request) -> web.Response:
+    client_id = _client_id(request)
+    body: RateLimitSetting = await _body(request, RateLimitSetting)
+    if body.perDay is None:
+        limit = None
+    elif body.burst is None:
+        raise InvalidField("burst", "burst: required when perDay is set")
+    else:
+        limit = RateLimit(body.perDay, body.burst)
+    sim_of(request).limits.configure(client_id, limit)
+    return _rate_limit_state(request, client_id)
+
+
+async def scenario_schema(request: web.Request) -> web.Response:
+    return json_response(Scenario.model_json_schema())
+
+
 def _int_param(request: web.Request, name: str, low: int, high: int) -> int | None:
     text = single(request.query, name)
     if text is None:
@@ -199,10 +342,6 @@ async def openapi(request: web.Request) -> web.Response:
     from simulator.openapi import openapi_document  # the document covers every sub-app
 
     return json_response(openapi_document())
-
-
-_J = "application/json"
-_Q: Location = "query"
 
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -283,6 +422,98 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: VehicleList},
         content_type=_J,
         params=(Param("owner", _Q, {"type": "string"}),),
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "POST",
+        "/vehicles",
+        create_vehicle,
+        "simCreateVehicle",
+        "Generate a vehicle for an existing user",
+        {201: VehicleSummary},
+        content_type=_J,
+        body=VehicleSpec,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "GET",
+        "/users",
+        list_users,
+        "simListUsers",
+        "Every user (e-mail and names, never passwords)",
+        {200: UserList},
+        content_type=_J,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "POST",
+        "/users",
+        create_user,
+        "simCreateUser",
+        "Declare a user",
+        {201: UserInfo},
+        content_type=_J,
+        body=UserSpec,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "GET",
+        "/clients",
+        list_clients,
+        "simListClients",
+        "Every OAuth client (never secrets)",
+        {200: ClientList},
+        content_type=_J,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "POST",
+        "/clients",
+        create_client,
+        "simCreateClient",
+        "Declare an OAuth client",
+        {201: ClientInfo},
+        content_type=_J,
+        body=ClientSpec,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "GET",
+        "/clients/{client_id}/rate-limit",
+        get_rate_limit,
+        "simGetRateLimit",
+        "A client's rate limits and what remains of them",
+        {200: RateLimitState},
+        content_type=_J,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "PUT",
+        "/clients/{client_id}/rate-limit",
+        set_rate_limit,
+        "simSetRateLimit",
+        "Set a client's rate limits (perDay null: none), over the global setting",
+        {200: RateLimitState},
+        content_type=_J,
+        body=RateLimitSetting,
+        tags=("Control",),
+        security=False,
+    ),
+    Operation(
+        "GET",
+        "/scenario/schema.json",
+        scenario_schema,
+        "simScenarioSchema",
+        "The JSON schema of scenario files",
+        {200: None},
+        content_type=_J,
         tags=("Control",),
         security=False,
     ),

@@ -1,0 +1,231 @@
+"""The shapes of declared users, clients and vehicles, and of a scenario file.
+
+One set of pydantic models serves the control API's request bodies
+(``POST /simulator/v1/users`` ...) and the scenario files, and gives the scenario's
+JSON schema.  Field names are the wire's (camelCase).
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import urllib.parse
+from datetime import UTC, datetime
+from typing import Annotated
+
+from faker import Faker
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from simulator.auth.models import ALL_SCOPES
+from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER, RateLimit
+from simulator.fleet import catalog
+from simulator.fleet.generate import generate_vehicle
+from simulator.fleet.models import Motorization
+
+__all__ = [
+    "ClientSpec",
+    "Problem",
+    "Scenario",
+    "UserSpec",
+    "VehicleGroup",
+    "VehicleSpec",
+    "check_redirect_uri",
+]
+
+Problem = tuple[tuple[str | int, ...], str]
+"""Where (a path into the document) and what."""
+
+
+def _email(value: str) -> str:
+    local, at, domain = value.partition("@")
+    if not at or not local or not domain or any(c.isspace() for c in value):
+        raise ValueError("must be an e-mail address (name@domain)")
+    return value
+
+
+def _scope(value: str) -> str:
+    if value not in ALL_SCOPES:
+        raise ValueError(f"unknown scope {value!r}; known: {' '.join(ALL_SCOPES)}")
+    return value
+
+
+def check_redirect_uri(value: str) -> str:
+    """An absolute http(s) URI with a host and no fragment (RFC 6749, 3.1.2)."""
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError as exc:
+        raise ValueError(f"not a valid URI: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http or https URI")
+    if "#" in value:
+        raise ValueError("must not contain a fragment")
+    return value
+
+
+def _known(lookup: str) -> AfterValidator:
+    def check(value: str) -> str:
+        try:
+            if lookup == "brand":
+                catalog.brand_by_name(value)
+            elif lookup == "city":
+                catalog.city_by_name(value)
+            else:
+                Motorization(value)
+        except (KeyError, ValueError):
+            raise ValueError(f"unknown {lookup} {value!r}") from None
+        return value
+
+    return AfterValidator(check)
+
+
+Email = Annotated[StrictStr, AfterValidator(_email), Field(max_length=254)]
+Secret = Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+Name = Annotated[StrictStr, Field(max_length=200)]
+Scope = Annotated[StrictStr, AfterValidator(_scope)]
+RedirectUri = Annotated[StrictStr, AfterValidator(check_redirect_uri), Field(max_length=2048)]
+ClientId = Annotated[
+    StrictStr, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._~:@+-]+$")
+]
+
+
+class SpecModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserSpec(SpecModel):
+    """A user who can log in (password grant or login page) and own vehicles."""
+
+    email: Email
+    password: Secret
+    firstName: Name = ""
+    lastName: Name = ""
+
+
+class ClientSpec(SpecModel):
+    """An OAuth client; ``scopes`` defaults to every scope."""
+
+    clientId: ClientId
+    clientSecret: Secret
+    name: Name | None = None
+    redirectUris: list[RedirectUri] = Field(default_factory=list)
+    scopes: list[Scope] = Field(default_factory=lambda: list(ALL_SCOPES))
+    autoConsent: StrictBool = False
+    allowLocalhostRedirects: StrictBool = False
+    defaultUser: Email | None = None
+
+
+class VehicleSpec(SpecModel):
+    """One generated vehicle; the optional fields narrow the random choices."""
+
+    owner: Email
+    brand: Annotated[StrictStr, _known("brand")] | None = None
+    model: Name | None = None
+    motorization: Annotated[StrictStr, _known("motorization")] | None = None
+    city: Annotated[StrictStr, _known("city")] | None = None
+    seed: Annotated[StrictInt, Field(ge=0, le=2**63 - 1)] | None = None
+
+    def problem(self) -> tuple[str, str] | None:
+        """(field, message) when the catalog has no vehicle of this description."""
+        try:
+            generate_vehicle(
+                random.Random(0),
+                _dry_run_faker(),
+                self.owner,
+                _DRY_RUN_NOW,
+                brand=self.brand,
+                model=self.model,
+                motorization=self.motorization,
+                city=self.city,
+            )
+        except ValueError as exc:
+            return self.explain(exc)
+        return None
+
+    def explain(self, exc: ValueError) -> tuple[str, str]:
+        """(field, message) for the ``ValueError`` of ``generate_vehicle`` on this spec."""
+        message = str(exc).strip('"')
+        if "do not live in" in message:
+            return "city", message
+        return (
+            "model" if self.model else "motorization" if self.motorization else "brand"
+        ), message
+
+
+class VehicleGroup(VehicleSpec):
+    """``count`` vehicles of one description (a scenario's ``vehicles`` entry)."""
+
+    count: Annotated[StrictInt, Field(ge=1, le=1000)] = 1
+
+
+def _rate_limit(value: str) -> str:
+    RateLimit.parse(value)
+    return value
+
+
+class Scenario(SpecModel):
+    """A scenario file: who exists, with which clients and vehicles, and the rate limit.
+
+    If ``users`` is not empty they replace the demo user, client and fleet; otherwise
+    the clients and vehicles are added to them.
+    """
+
+    users: list[UserSpec] = Field(default_factory=list)
+    clients: list[ClientSpec] = Field(default_factory=list)
+    vehicles: list[VehicleGroup] = Field(default_factory=list)
+    rateLimit: Annotated[StrictStr, AfterValidator(_rate_limit)] | None = Field(
+        default=None, description="DAY/BURST, e.g. 100000/100; --rate-limit wins over it"
+    )
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        return RateLimit.parse(self.rateLimit) if self.rateLimit is not None else None
+
+    @property
+    def keeps_demo(self) -> bool:
+        return not self.users
+
+    def problems(self) -> list[Problem]:
+        """What the field checks cannot see: duplicates, unknown users, impossible vehicles."""
+        found: list[Problem] = []
+        emails = {DEFAULT_USER} if self.keeps_demo else set()
+        for i, user in enumerate(self.users):
+            key = user.email.lower()
+            if key in emails:
+                found.append((("users", i, "email"), f"user {user.email} is declared twice"))
+            emails.add(key)
+        client_ids = {DEFAULT_CLIENT_ID} if self.keeps_demo else set()
+        for i, client in enumerate(self.clients):
+            if client.clientId in client_ids:
+                found.append(
+                    (("clients", i, "clientId"), f"client {client.clientId} is declared twice")
+                )
+            client_ids.add(client.clientId)
+            if client.defaultUser is not None and client.defaultUser.lower() not in emails:
+                found.append(
+                    (("clients", i, "defaultUser"), f"no user {client.defaultUser} is declared")
+                )
+        seeds: dict[int, int] = {}
+        for i, group in enumerate(self.vehicles):
+            if group.seed is not None:
+                if group.seed in seeds:
+                    found.append(
+                        (
+                            ("vehicles", i, "seed"),
+                            f"seed already used by vehicles[{seeds[group.seed]}]",
+                        )
+                    )
+                seeds.setdefault(group.seed, i)
+            if group.owner.lower() not in emails:
+                found.append((("vehicles", i, "owner"), f"no user {group.owner} is declared"))
+            problem = group.problem()
+            if problem is not None:
+                found.append((("vehicles", i, problem[0]), problem[1]))
+        return found
+
+
+_DRY_RUN_NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@functools.cache
+def _dry_run_faker() -> Faker:
+    return Faker()

@@ -1,0 +1,226 @@
+"""The consent page in a real headless Chromium, driven by Playwright.
+
+The browser reaches the simulator over mTLS with Playwright's
+``client_certificates``: Playwright's driver then makes the TLS connection to
+the simulator itself, presenting the client certificate, and it verifies the
+simulator's certificate against Node's trust store, which we extend with our
+CA through ``NODE_EXTRA_CA_CERTS``.  So ``ignore_https_errors`` stays False:
+no certificate check is switched off anywhere.
+
+The client's redirect lands on a plain-http receiver on 127.0.0.1 (the demo
+client accepts localhost redirects), which records what the browser brought.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from conftest import ApiClient
+
+from simulator.auth.models import ALL_SCOPES
+from simulator.testing import ThreadedSimulator
+
+
+def _chromium() -> str | None:
+    found = shutil.which("chromium")
+    if found:
+        return found
+    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+
+
+CHROMIUM = _chromium()
+if CHROMIUM is None:
+    pytest.skip(
+        "Chromium not installed (apt-get install chromium); CI installs it",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright not installed (pip install -e '.[dev]')"
+)
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+TITLE = "Connected car simulator — sign in"
+
+
+class Receiver:
+    """A plain-http redirect target on 127.0.0.1 that remembers every request."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hits.append(self.path)
+                body = b"<!DOCTYPE html><title>back in the app</title><p>signed in</p>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/callback"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def last(self) -> dict[str, str]:
+        """The query of the latest redirect (the browser also asks for /favicon.ico)."""
+        callbacks = [hit for hit in self.hits if urlsplit(hit).path == "/callback"]
+        assert callbacks, f"the browser never reached the redirect target: {self.hits}"
+        query = urlsplit(callbacks[-1]).query
+        return {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(ccsim_server: ThreadedSimulator) -> Iterator[Any]:
+    with pytest.MonkeyPatch.context() as patch:
+        # read by Playwright's driver (Node) when it starts: trust the simulator's CA
+        patch.setenv("NODE_EXTRA_CA_CERTS", str(ccsim_server.certs.ca))
+        with sync_api.sync_playwright() as playwright:
+            launched = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            try:
+                yield launched
+            finally:
+                launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, ccsim: ThreadedSimulator) -> Iterator[Any]:
+    context = browser.new_context(
+        ignore_https_errors=False,
+        client_certificates=[
+            {
+                "origin": ccsim.url,
+                "certPath": str(ccsim.certs.client_cert),
+                "keyPath": str(ccsim.certs.client_key),
+            }
+        ],
+        viewport={"width": 800, "height": 1100},
+    )
+    context.set_default_timeout(20_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    target = Receiver()
+    try:
+        yield target
+    finally:
+        target.close()
+
+
+def _authorize_url(ccsim: ThreadedSimulator, redirect_uri: str, **extra: str) -> str:
+    query = {
+        "client_id": "demo-client",
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(ALL_SCOPES),
+        "state": "browser-state",
+        **extra,
+    }
+    return f"{ccsim.url}/am/oauth2/authorize?{urlencode(query)}"
+
+
+def _exchange(api: ApiClient, code: str, redirect_uri: str) -> dict[str, Any]:
+    answer = api.raw(
+        "POST",
+        "/am/oauth2/access_token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+        auth=("demo-client", "demo-secret"),
+    )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_consent_in_a_real_browser(
+    page: Any, ccsim: ThreadedSimulator, receiver: Receiver, api: ApiClient
+) -> None:
+    response = page.goto(_authorize_url(ccsim, receiver.url))
+    assert response is not None and response.status == 200
+    assert page.title() == TITLE
+    assert response.headers["x-frame-options"] == "DENY"
+    boxes = page.locator('input[type="checkbox"][name="scope"]')
+    assert boxes.count() == len(ALL_SCOPES)
+    assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "consent-page.png"), full_page=True)
+
+    page.fill("#username", "demo@example.com")
+    page.fill("#password", "demo")
+    page.uncheck('input[name="scope"][value="data:position"]')
+    with page.expect_request(lambda r: r.url.startswith(receiver.url)):
+        page.click('button[value="allow"]')
+    page.wait_for_url(receiver.url + "*")
+    assert page.title() == "back in the app"
+
+    params = receiver.last()
+    assert params["state"] == "browser-state"
+    granted = params["scope"].split()
+    assert "data:position" not in granted
+    assert set(granted) == set(ALL_SCOPES) - {"data:position"}
+    tokens = _exchange(api, params["code"], receiver.url)
+    assert "data:position" not in tokens["scope"].split()
+    client = ApiClient(ccsim, tokens["access_token"])
+    assert client.get("/user").status_code == 200
+    vid = client.vehicle_ids()[0]
+    assert client.get(f"/user/vehicles/{vid}/lastPosition").status_code == 403
+
+
+def test_deny_needs_no_password_and_enter_means_allow(
+    page: Any, ccsim: ThreadedSimulator, receiver: Receiver, api: ApiClient
+) -> None:
+    page.goto(_authorize_url(ccsim, receiver.url))
+    with page.expect_request(lambda r: r.url.startswith(receiver.url)):
+        page.click('button[value="deny"]')  # the empty required fields do not block Deny
+    page.wait_for_url(receiver.url + "*")
+    denied = receiver.last()
+    assert denied["error"] == "access_denied"
+    assert denied["state"] == "browser-state"
+
+    page.goto(_authorize_url(ccsim, receiver.url, scope="data:telemetry"))
+    page.fill("#username", "demo@example.com")
+    page.fill("#password", "wrong")
+    page.press("#password", "Enter")
+    page.wait_for_selector(".error")
+    assert page.locator(".error").inner_text() == "Wrong e-mail or password."
+    assert page.input_value("#username") == "demo@example.com"
+    page.fill("#password", "demo")
+    with page.expect_request(lambda r: r.url.startswith(receiver.url)):
+        page.press("#password", "Enter")
+    page.wait_for_url(receiver.url + "*")
+    params = receiver.last()
+    assert params["scope"] == "data:telemetry"
+    assert _exchange(api, params["code"], receiver.url)["scope"] == "data:telemetry"
