@@ -7,8 +7,7 @@ layer reaches it through one ``web.AppKey``.
 from __future__ import annotations
 
 import random
-
-from faker import Faker
+from typing import TYPE_CHECKING
 
 from simulator.auth.models import Client, Identity, User
 from simulator.auth.quota import RateLimiter
@@ -21,11 +20,14 @@ from simulator.config import (
     Settings,
 )
 from simulator.errors import Conflict, InvalidField
-from simulator.fleet.generate import generate_fleet, generate_vehicle
+from simulator.fleet.generate import generate_fleet, generate_vehicle, new_faker
 from simulator.fleet.models import Vehicle
 from simulator.fleet.registry import Fleet
 from simulator.journal import RequestJournal
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec, load_scenario
+
+if TYPE_CHECKING:  # faker is imported where a fleet is made: start-up stays fast
+    from faker import Faker
 
 
 def make_clock(settings: Settings) -> Clock:
@@ -38,7 +40,7 @@ def make_clock(settings: Settings) -> Clock:
 
 def _seeded(key: str) -> tuple[random.Random, Faker]:
     """The random sources of one declared vehicle or group, from a string key."""
-    fake = Faker()
+    fake = new_faker()
     fake.seed_instance(key)
     return random.Random(key), fake
 

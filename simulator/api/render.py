@@ -229,17 +229,16 @@ def _alarm_dict(state: m.VehicleState, with_position: bool) -> dict[str, Any]:
     alarm: dict[str, Any] = {"status": {"createdAt": at, "activation": str(state.alarm_activation)}}
     trigger = state.alarm_trigger
     if trigger is not None and trigger.trigger is not None:
-        alarm["trigger"] = {
-            "createdAt": trigger.at,
-            "type": str(trigger.trigger),
-            "startAt": trigger.at,
-            **(
-                {"position": position_dict(trigger.position)}
-                if with_position and trigger.position is not None
-                else {}
-            ),
-        }
+        alarm["trigger"] = _trigger_dict(trigger, trigger.trigger, with_position)
     return alarm
+
+
+def _trigger_dict(record: m.Alarm, kind: m.BreakInType, with_position: bool) -> dict[str, Any]:
+    """An alarm trigger (break-in) as both Status.alarm and the alarms collection serve it."""
+    trigger: dict[str, Any] = {"createdAt": record.at, "type": str(kind), "startAt": record.at}
+    if with_position and record.position is not None:
+        trigger["position"] = position_dict(record.position)
+    return trigger
 
 
 def status(vehicle: m.Vehicle, base: str, now: datetime, scopes: frozenset[str]) -> s.Status:
@@ -441,16 +440,7 @@ def alarm_dict(vehicle: m.Vehicle, a: m.Alarm, base: str, visible: bool) -> dict
     if a.activation is not None:
         document["status"] = {"createdAt": a.at, "activation": str(a.activation)}
     if a.trigger is not None:
-        document["trigger"] = {
-            "createdAt": a.at,
-            "type": str(a.trigger),
-            "startAt": a.at,
-            **(
-                {"position": position_dict(a.position)}
-                if visible and a.position is not None
-                else {}
-            ),
-        }
+        document["trigger"] = _trigger_dict(a, a.trigger, visible)
     return document
 
 

@@ -16,8 +16,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-
-from faker import Faker
+from typing import TYPE_CHECKING
 
 from simulator.fleet import catalog
 from simulator.fleet.catalog import Brand, City, ModelSpec
@@ -68,6 +67,9 @@ from simulator.fleet.models import (
     telemetry_snapshot,
 )
 from simulator.fleet.vin import make_vin
+
+if TYPE_CHECKING:  # faker is imported where a fleet is made: start-up stays fast
+    from faker import Faker
 
 __all__ = ["generate_fleet", "generate_vehicle"]
 
@@ -129,7 +131,7 @@ def generate_fleet(seed: int, count: int, owner: str, now: datetime) -> list[Veh
     if count < 0:
         raise ValueError("count must be >= 0")
     now = _utc(now)
-    fake = Faker()
+    fake = new_faker()
     fake.seed_instance(seed)
     rng = random.Random(seed)
     return [generate_vehicle(rng, fake, owner, now) for _ in range(count)]
@@ -1024,3 +1026,10 @@ class _VehicleBuilder:
             programs=programs,
         )
         return max(updated_at, sample)
+
+
+def new_faker() -> Faker:
+    """A Faker, imported on first use (it is slow to import; start-up stays fast)."""
+    from faker import Faker
+
+    return Faker()

@@ -11,16 +11,18 @@ import functools
 import random
 import urllib.parse
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from faker import Faker
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from simulator.auth.models import ALL_SCOPES
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER, RateLimit
 from simulator.fleet import catalog
-from simulator.fleet.generate import generate_vehicle
+from simulator.fleet.generate import generate_vehicle, new_faker
 from simulator.fleet.models import Motorization
+
+if TYPE_CHECKING:  # faker is imported where a fleet is made: start-up stays fast
+    from faker import Faker
 
 __all__ = [
     "ClientSpec",
@@ -228,4 +230,4 @@ _DRY_RUN_NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 @functools.cache
 def _dry_run_faker() -> Faker:
-    return Faker()
+    return new_faker()
