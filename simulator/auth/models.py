@@ -102,7 +102,11 @@ def verify_secret(secret: str, stored: str) -> bool:
 
 
 def _token_digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+    try:
+        raw = token.encode()  # the fast path: every token we issue is ASCII
+    except UnicodeEncodeError:  # junk from a client (lone surrogates): still hashable
+        raw = token.encode("utf-8", "surrogateescape")
+    return hashlib.sha256(raw).digest()
 
 
 class OAuthError(DomainError):
