@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import random
 import struct
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -1349,11 +1350,13 @@ class _PackedLog(Sequence[_T]):
     def __init__(self, items: Iterable[_T] = ()) -> None:
         self._records: list[bytes] = [self._pack(item) for item in items]
 
+    @abstractmethod
     def _pack(self, item: _T) -> bytes:
-        raise NotImplementedError
+        """One record as bytes (each log kind has its own layout)."""
 
+    @abstractmethod
     def _unpack(self, raw: bytes) -> _T:
-        raise NotImplementedError
+        """The record back from its bytes."""
 
     def __len__(self) -> int:
         return len(self._records)
