@@ -19,6 +19,7 @@ from simulator.config import (
     DEFAULT_USER,
     Settings,
 )
+from simulator.delivery.callbacks import CallbackRegistry
 from simulator.errors import Conflict, InvalidField
 from simulator.fleet.generate import generate_fleet, generate_vehicle, new_faker
 from simulator.fleet.models import Vehicle
@@ -57,6 +58,7 @@ class Simulator:
         self.fleet = Fleet()
         self.requests = RequestJournal(settings.journal_capacity)
         self.limits = RateLimiter()
+        self.callbacks = CallbackRegistry()
         self._rng, self._fake = _seeded(f"{settings.seed}:declared")
         self.reset()
 
@@ -73,6 +75,7 @@ class Simulator:
         self.identity.users.clear()
         self.identity.clients.clear()
         self.fleet.clear()
+        self.callbacks.clear()
         if scenario is None or scenario.keeps_demo:
             self.identity.add_user(
                 DEFAULT_USER, DEFAULT_PASSWORD, first_name="Demo", last_name="User"

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
-from multidict import MultiMapping
 
 from simulator.api import render
 from simulator.api import schemas as s
 from simulator.api.app import GRANT
 from simulator.api.cache import StatusCache
+from simulator.api.callbacks import callback_operations
+from simulator.api.context import API_PREFIX, Context, list_param, page_response
 from simulator.api.http import GEO_JSON, HAL_JSON, SIM, model_response
 from simulator.api.operations import Operation, Param
-from simulator.api.paging import filter_by_time, paginate, parse_timestamps, single
-from simulator.auth.models import Grant
+from simulator.api.paging import filter_by_time, parse_timestamps, single
 from simulator.errors import ApiError, ErrorCode, NotFound
 from simulator.fleet import models as m
-from simulator.store import Simulator
 
 T = TypeVar("T")
 P = TypeVar("P", bound=s.CollectionResult[Any])
 
-API_PREFIX = "/connectedcar/v4"
 STATUS_CACHE = web.AppKey("status_cache", StatusCache)
 VEHICLE_EXTENSIONS = frozenset({"onboardCapabilities", "branding", "pictures"})
 TELEMETRY_EXTENSIONS = frozenset({"location", "maintenance"})
@@ -33,81 +29,10 @@ ALARM_TYPES = frozenset(str(k) for k in m.AlarmType)
 COUNTRIES = frozenset({"CL", "BR", "AR"})
 
 
-# ------------------------------------------------------------------ context
-class Context:
-    """What every handler needs: the simulator, the grant, the base URL, the time."""
-
-    __slots__ = ("_now", "base", "grant", "request", "sim")
-
-    def __init__(self, request: web.Request) -> None:
-        self.request = request
-        self.sim: Simulator = request.app[SIM]
-        self.grant: Grant = request[GRANT]
-        self.base = f"https://{request.host}{API_PREFIX}"
-        self._now: datetime | None = None
-
-    @property
-    def now(self) -> datetime:
-        if self._now is None:
-            self._now = self.sim.clock.now()
-        return self._now
-
-    @property
-    def user_id(self) -> str:
-        if self.grant.user_id is None:
-            raise ApiError(ErrorCode.NO_END_USER, "the access token is not bound to an end user")
-        return self.grant.user_id
-
-    def require(self, scope: str) -> None:
-        if scope not in self.grant.scopes:
-            raise ApiError(
-                ErrorCode.SCOPE_MISSING, f"the access token lacks the scope {scope}", debug=scope
-            )
-
-    def vehicle(self) -> m.Vehicle:
-        return self.sim.fleet.of_user(self.user_id, self.request.match_info["id"])
-
-    def position_visible(self, vehicle: m.Vehicle) -> bool:
-        return render.position_visible(vehicle, self.grant.scopes)
-
-
-def _list_param(query: MultiMapping[str], name: str, allowed: frozenset[str]) -> frozenset[str]:
-    values: set[str] = set()
-    for raw in query.getall(name, []):
-        values.update(part.strip() for part in raw.split(",") if part.strip())
-    unknown = values - allowed
-    if unknown:
-        raise ApiError(
-            ErrorCode.INVALID_PARAMETER,
-            f"{name} must be among {', '.join(sorted(allowed))}",
-            debug=name,
-        )
-    return frozenset(values)
-
-
-def _page(
-    ctx: Context,
-    page_type: type[P],
-    items: Sequence[T],
-    to_dict: Callable[[T], dict[str, Any]],
-    *,
-    max_page_size: int = 60,
-) -> web.Response:
-    page = paginate(items, ctx.request.query, ctx.request.url, max_page_size=max_page_size)
-    document = {
-        "links": {name: {"href": href} for name, href in page.links.items()},
-        "total": page.total,
-        "totalPage": page.total_page,
-        "currentPage": page.current_page,
-        "embedded": {page_type.embedded_key: [to_dict(item) for item in page.items]},
-    }
-    return model_response(page_type.model_validate(document))
-
-
 # ------------------------------------------------------------------ user, vehicles
 async def get_user(request: web.Request) -> web.Response:
     ctx = Context(request)
-    _list_param(request.query, "country", COUNTRIES)
+    list_param(request.query, "country", COUNTRIES)
     account = ctx.sim.identity.users.get(ctx.user_id)
     if account is None:
         raise ApiError(ErrorCode.NO_END_USER, "the token's user no longer exists")
@@ -118,19 +43,19 @@ async def get_user(request: web.Request) -> web.Response:
 async def list_vehicles(request: web.Request) -> web.Response:
     ctx = Context(request)
     query = request.query
-    extensions = _list_param(query, "extension", VEHICLE_EXTENSIONS)
-    _list_param(query, "country", COUNTRIES)
+    extensions = list_param(query, "extension", VEHICLE_EXTENSIONS)
+    list_param(query, "country", COUNTRIES)
     prefix = (single(query, "vinPrefix") or "").upper()
     vehicles = [v for v in ctx.sim.fleet.owned_by(ctx.user_id) if v.vin.startswith(prefix)]
-    return _page(
+    return page_response(
         ctx, s.VehiclesPage, vehicles, lambda v: render.vehicle_dict(v, ctx.base, extensions)
     )
 
 
 async def get_vehicle(request: web.Request) -> web.Response:
     ctx = Context(request)
-    extensions = _list_param(request.query, "extension", VEHICLE_EXTENSIONS)
-    _list_param(request.query, "country", COUNTRIES)
+    extensions = list_param(request.query, "extension", VEHICLE_EXTENSIONS)
+    list_param(request.query, "country", COUNTRIES)
     return model_response(render.vehicle(ctx.vehicle(), ctx.base, extensions))
 
 
@@ -179,7 +104,7 @@ def _alerts(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> web
     alerts = [a for a in vehicle.alerts if trip_id is None or a.trip_id == trip_id]
     alerts = filter_by_time(alerts, ranges, lambda a: a.started_at)
     visible = ctx.position_visible(vehicle)
-    return _page(
+    return page_response(
         ctx, s.AlertsPage, alerts, lambda a: render.alert_dict(vehicle, a, ctx.base, visible)
     )
 
@@ -213,12 +138,12 @@ async def list_alarms(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
     ctx.require("data:telemetry")
-    types = _list_param(request.query, "type", ALARM_TYPES)
+    types = list_param(request.query, "type", ALARM_TYPES)
     ranges = parse_timestamps(request.query, ctx.now)
     alarms = [a for a in vehicle.alarms if not types or str(a.type) in types]
     alarms = filter_by_time(alarms, ranges, lambda a: a.at)
     visible = ctx.position_visible(vehicle)
-    return _page(
+    return page_response(
         ctx, s.AlarmsPage, alarms, lambda a: render.alarm_dict(vehicle, a, ctx.base, visible)
     )
 
@@ -241,7 +166,7 @@ def _collisions(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) ->
     ranges = parse_timestamps(ctx.request.query, ctx.now)
     found = [c for c in vehicle.collisions if trip_id is None or c.trip_id == trip_id]
     found = filter_by_time(found, ranges, lambda c: c.at)
-    return _page(
+    return page_response(
         ctx, s.CollisionsPage, found, lambda c: render.collision_dict(vehicle, c, ctx.base)
     )
 
@@ -272,8 +197,8 @@ async def get_collision(request: web.Request) -> web.Response:
 # ------------------------------------------------------------------ telemetry
 def _telemetry(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> web.Response:
     query = ctx.request.query
-    types = _list_param(query, "type", TELEMETRY_TYPES)
-    extensions = _list_param(query, "extension", TELEMETRY_EXTENSIONS)
+    types = list_param(query, "type", TELEMETRY_TYPES)
+    extensions = list_param(query, "extension", TELEMETRY_EXTENSIONS)
     ranges = parse_timestamps(query, ctx.now)
     samples = [
         t
@@ -283,7 +208,7 @@ def _telemetry(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> 
     ]
     samples = filter_by_time(samples, ranges, lambda t: t.at)
     visible = ctx.position_visible(vehicle)
-    return _page(
+    return page_response(
         ctx,
         s.TelemetriesPage,
         samples,
@@ -311,7 +236,7 @@ def _trips_response(ctx: Context, vehicles: list[m.Vehicle]) -> web.Response:
     ranges = parse_timestamps(ctx.request.query, ctx.now)
     pairs = [(v, t) for v in vehicles for t in v.trips]
     pairs = filter_by_time(pairs, ranges, lambda pair: pair[1].started_at)
-    return _page(
+    return page_response(
         ctx,
         s.TripsPage,
         pairs,
@@ -342,7 +267,7 @@ async def list_waypoints(request: web.Request) -> web.Response:
     trip = _trip_of(ctx, vehicle)
     ctx.require("data:position")
     points = list(trip.waypoints) if ctx.position_visible(vehicle) else []
-    return _page(ctx, s.WayPointsPage, points, render.waypoint_dict, max_page_size=2000)
+    return page_response(ctx, s.WayPointsPage, points, render.waypoint_dict, max_page_size=2000)
 
 
 async def list_trip_alerts(request: web.Request) -> web.Response:
@@ -650,4 +575,5 @@ OPERATIONS: tuple[Operation, ...] = (
         s.Trip,
         scopes=("data:trip",),
     ),
+    *callback_operations(COMMON, PAGING),
 )

@@ -1,0 +1,471 @@
+"""``/user/callbacks``: the subscription model, its rules and the thin handlers.
+
+The request (reference: CallbackSubscribe) is validated strictly; members the
+spec does not list are ignored.  What is stored, and served back under
+``subscribe``, is the canonical form: every default filled in, the seed's
+websocket ``Header`` attributes written ``Body``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from simulator.api import schemas as s
+from simulator.api.context import Context, page_response
+from simulator.api.http import model_response, read_json
+from simulator.api.operations import Operation, Param
+from simulator.delivery.callbacks import Callback, CallbackStatus, CallbackType
+from simulator.errors import ApiError, ErrorCode, InvalidField
+
+TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+"""An HTTP token (RFC 7230 ``tchar``)."""
+FORBIDDEN_CHARS = frozenset("\r\n\x00")
+VARIABLES = frozenset(
+    name.lower()
+    for name in (
+        "vin",
+        "CallbackID",
+        "CallbackLabel",
+        "RemoteType",
+        "RemoteStatus",
+        "RemoteLabel",
+        "MonitorID",
+        "MonitorLabel",
+    )
+)
+RESERVED_PUSH_KEYS = frozenset({"from", "message_type"})
+RESERVED_PUSH_PREFIXES = ("google", "gcm")
+ALL_TYPES: tuple[CallbackType, ...] = (CallbackType.MONITOR, CallbackType.REMOTE)
+TypeName = Literal["Monitor", "Remote"]
+BOTH: tuple[TypeName, ...] = ("Monitor", "Remote")
+TYPE_PARAMS = ("callbackType", "types")
+
+
+# ------------------------------------------------------------------ request model
+class _Input(BaseModel):
+    """Strict JSON types; members the spec does not list are dropped."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)
+
+
+def _check_chars(text: str) -> str:
+    if FORBIDDEN_CHARS.intersection(text):
+        raise ValueError("must not contain CR, LF or NUL")
+    return text
+
+
+def _check_value(value: str) -> str:
+    _check_chars(value)
+    if value.startswith("$") and value[1:].lower() not in VARIABLES:
+        raise ValueError(f"unknown variable {value}")
+    return value
+
+
+class Attribute(_Input):
+    """A webhook attribute: an HTTP header, a query parameter or a member of the body."""
+
+    type: Literal["Header", "Query", "Body"]
+    key: str = Field(min_length=1)
+    value: str
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, key: str, info: ValidationInfo) -> str:
+        _check_chars(key)
+        if info.data.get("type") == "Header" and not TOKEN.match(key):
+            raise ValueError("a header key must be an HTTP token")
+        return key
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str) -> str:
+        return _check_value(value)
+
+
+class WSAttribute(_Input):
+    """A websocket attribute: body only (the seed's ``Header`` is read as ``Body``)."""
+
+    type: Literal["Body", "Header"] = "Body"
+    key: str = Field(min_length=1)
+    value: str
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, kind: str) -> str:
+        return "Body"
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, key: str) -> str:
+        return _check_chars(key)
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str) -> str:
+        return _check_value(value)
+
+
+class PushNotifAttribute(_Input):
+    """A push attribute: ``Header`` goes to the FCM data map, ``Body`` to the message."""
+
+    type: Literal["Header", "Body"] = "Header"
+    key: str = Field(min_length=1)
+    value: str
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, key: str) -> str:
+        _check_chars(key)
+        lowered = key.lower()
+        if lowered in RESERVED_PUSH_KEYS or lowered.startswith(RESERVED_PUSH_PREFIXES):
+            raise ValueError(f"{key} is a reserved push notification key")
+        return key
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str) -> str:
+        return _check_value(value)
+
+
+class Batch(_Input):
+    enabled: bool = True
+    size: int = Field(default=100, ge=1, le=1000)
+
+
+def _absolute_url(target: str, schemes: tuple[str, ...], what: str) -> str:
+    _check_chars(target)
+    if any(char.isspace() for char in target):
+        raise ValueError(f"must be {what}")
+    try:
+        parts = urlsplit(target)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError(f"must be {what}") from None
+    if parts.scheme.lower() not in schemes or not parts.hostname:
+        raise ValueError(f"must be {what}")
+    return target
+
+
+class Webhook(_Input):
+    target: str
+    name: str = Field(min_length=1)
+    batch: Batch | None = None
+    attributes: list[Attribute] = Field(default_factory=list)
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, target: str) -> str:
+        return _absolute_url(target, ("https",), "an https URL")
+
+
+class Websocket(_Input):
+    target: str
+    batch: Batch | None = None
+    attributes: list[WSAttribute] = Field(default_factory=list)
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, target: str) -> str:
+        return _absolute_url(target, ("ws", "wss"), "a ws:// or wss:// URL")
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class PushNotif(_Input):
+    devices: list[NonEmpty] = Field(min_length=1)
+    attributes: list[PushNotifAttribute] = Field(default_factory=list)
+
+    @field_validator("devices")
+    @classmethod
+    def _devices(cls, devices: list[str]) -> list[str]:
+        for device in devices:
+            _check_chars(device)
+        return devices
+
+
+class Channels(_Input):
+    webhook: Webhook | None = None
+    websocket: Websocket | None = None
+    pushnotif: PushNotif | None = None
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> Channels:
+        if self.webhook is None and self.websocket is None and self.pushnotif is None:
+            raise ValueError("needs at least one of webhook, websocket, pushnotif")
+        return self
+
+
+class CallbackSubscribe(_Input):
+    """The body of ``POST`` and ``PUT /user/callbacks[/{cbid}]``."""
+
+    label: str = Field(min_length=1)
+    type: list[TypeName] = Field(default_factory=lambda: list(BOTH), min_length=1)
+    callback: Channels
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, label: str) -> str:
+        return _check_chars(label)
+
+    @field_validator("type")
+    @classmethod
+    def _types(cls, types: list[TypeName]) -> list[TypeName]:
+        # canonical: no duplicates, the reference's order
+        return [t for t in BOTH if t in types]
+
+    @property
+    def types(self) -> tuple[CallbackType, ...]:
+        return tuple(CallbackType(t) for t in self.type)
+
+
+class CallbacksStatusSetter(_Input):
+    status: Literal["Running", "Paused"]
+
+
+# ------------------------------------------------------------------ response models
+class CallbackRefLinks(s.ApiModel):
+    callback: s.Link
+
+
+class CallbackRef(s.ApiModel):
+    """Answer to POST, PUT and status PUT (reference: CallbackRef)."""
+
+    links: CallbackRefLinks = Field(alias="_links")
+    callbackId: str
+    status: Literal["Running", "Paused", "Failed"]
+
+
+class UserCallback(s.ApiModel):
+    """One callback (reference: UserCallback)."""
+
+    links: s.SelfLinks = Field(alias="_links")
+    id: str
+    label: str | None = None
+    subscribe: CallbackSubscribe
+    status: Literal["Running", "Paused", "Failed"]
+
+
+class CallbacksEmbedded(s.ApiModel):
+    callbacks: list[UserCallback] = Field(default_factory=list)
+
+
+class CallbacksPage(s.CollectionResult[CallbacksEmbedded]):
+    """`GET /user/callbacks` (reference: UserCallbacks)."""
+
+
+# ------------------------------------------------------------------ helpers
+def _message(error: Any) -> str:
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _parse(model: type[_Input], data: Any) -> Any:
+    """Validate a request body: 400 naming the first offending field."""
+    if not isinstance(data, dict):
+        raise InvalidField("body", "the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "body"
+        raise InvalidField(name, f"{name} {_message(first)}") from None
+
+
+def canonical(subscribe: CallbackSubscribe) -> dict[str, Any]:
+    return subscribe.model_dump(mode="json", exclude_none=True)
+
+
+def _href(base: str, cbid: str) -> str:
+    return f"{base}/user/callbacks/{cbid}"
+
+
+def callback_ref(callback: Callback, base: str) -> CallbackRef:
+    return CallbackRef.model_validate(
+        {
+            "_links": {"callback": {"href": _href(base, callback.id)}},
+            "callbackId": callback.id,
+            "status": str(callback.status),
+        }
+    )
+
+
+def user_callback_dict(callback: Callback, base: str) -> dict[str, Any]:
+    return {
+        "_links": {"self": {"href": _href(base, callback.id)}},
+        "id": callback.id,
+        "label": callback.label,
+        "subscribe": callback.subscription,
+        "status": str(callback.status),
+    }
+
+
+def _type_filter(request: web.Request) -> list[CallbackType]:
+    values: set[str] = set()
+    for name in TYPE_PARAMS:
+        for raw in request.query.getall(name, []):
+            parts = {part.strip() for part in raw.split(",") if part.strip()}
+            unknown = parts - {str(t) for t in ALL_TYPES}
+            if unknown:
+                raise ApiError(
+                    ErrorCode.INVALID_PARAMETER,
+                    f"{name} must be among Monitor, Remote",
+                    debug=name,
+                )
+            values |= parts
+    return [CallbackType(v) for v in sorted(values)]
+
+
+# ------------------------------------------------------------------ handlers
+async def create_callback(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    user_id = ctx.user_id
+    body: CallbackSubscribe = _parse(CallbackSubscribe, await read_json(request))
+    callback = ctx.sim.callbacks.add(
+        user_id,
+        ctx.grant.client_id,
+        label=body.label,
+        types=body.types,
+        subscription=canonical(body),
+        now=ctx.now,
+    )
+    return model_response(callback_ref(callback, ctx.base))
+
+
+async def list_callbacks(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    types = _type_filter(request)
+    found = ctx.sim.callbacks.of(ctx.user_id, ctx.grant.client_id, types)
+    return page_response(ctx, CallbacksPage, found, lambda cb: user_callback_dict(cb, ctx.base))
+
+
+async def get_callback(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    callback = ctx.sim.callbacks.get(ctx.user_id, ctx.grant.client_id, request.match_info["cbid"])
+    return model_response(UserCallback.model_validate(user_callback_dict(callback, ctx.base)))
+
+
+async def replace_callback(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    user_id, cbid = ctx.user_id, request.match_info["cbid"]
+    ctx.sim.callbacks.get(user_id, ctx.grant.client_id, cbid)  # 404 before reading the body
+    body: CallbackSubscribe = _parse(CallbackSubscribe, await read_json(request))
+    callback = ctx.sim.callbacks.replace(
+        user_id,
+        ctx.grant.client_id,
+        cbid,
+        label=body.label,
+        types=body.types,
+        subscription=canonical(body),
+        now=ctx.now,
+    )
+    return model_response(callback_ref(callback, ctx.base), status=202)
+
+
+async def delete_callback(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    ctx.sim.callbacks.remove(ctx.user_id, ctx.grant.client_id, request.match_info["cbid"])
+    return web.Response(status=204)
+
+
+async def set_callback_status(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    user_id, cbid = ctx.user_id, request.match_info["cbid"]
+    ctx.sim.callbacks.get(user_id, ctx.grant.client_id, cbid)
+    body: CallbacksStatusSetter = _parse(CallbacksStatusSetter, await read_json(request))
+    callback = ctx.sim.callbacks.set_status(
+        user_id, ctx.grant.client_id, cbid, CallbackStatus(body.status), ctx.now
+    )
+    return model_response(callback_ref(callback, ctx.base), status=202)
+
+
+# ------------------------------------------------------------------ route table
+def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tuple[Operation, ...]:
+    """The callback operations, with the parameters every v4 operation takes."""
+    cbid = "/user/callbacks/{cbid}"
+    tags = ("Subscribe",)
+    type_filter = Param(
+        "callbackType",
+        "query",
+        {"type": "array", "items": {"type": "string", "enum": ["Monitor", "Remote"]}},
+        description="only the callbacks serving one of these types (also spelt types)",
+    )
+    return (
+        Operation(
+            "GET",
+            "/user/callbacks",
+            list_callbacks,
+            "getUsertRemotes",
+            "The user's callbacks",
+            {200: CallbacksPage},
+            params=(*common, type_filter, *paging),
+            tags=tags,
+        ),
+        Operation(
+            "POST",
+            "/user/callbacks",
+            create_callback,
+            "setUsertVehicleRemote",
+            "Register a callback",
+            {200: CallbackRef},
+            params=tuple(common),
+            body=CallbackSubscribe,
+            tags=tags,
+        ),
+        Operation(
+            "GET",
+            cbid,
+            get_callback,
+            "getUsertRemotebyId",
+            "One callback",
+            {200: UserCallback},
+            params=tuple(common),
+            tags=tags,
+        ),
+        Operation(
+            "PUT",
+            cbid,
+            replace_callback,
+            "setUsertVehicleRemoteById",
+            "Replace a callback's definition",
+            {202: CallbackRef},
+            params=tuple(common),
+            body=CallbackSubscribe,
+            tags=tags,
+        ),
+        Operation(
+            "DELETE",
+            cbid,
+            delete_callback,
+            "deleteUsertRemote",
+            "Delete a callback",
+            {204: None},
+            params=tuple(common),
+            tags=tags,
+        ),
+        Operation(
+            "PUT",
+            cbid + "/status",
+            set_callback_status,
+            "setUserCallbackStatus",
+            "Pause or resume a callback",
+            {202: CallbackRef},
+            params=tuple(common),
+            body=CallbacksStatusSetter,
+            tags=tags,
+        ),
+    )

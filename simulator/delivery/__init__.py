@@ -1,0 +1,1 @@
+"""Callbacks and (later) the delivery of events to their targets."""

@@ -1,0 +1,130 @@
+"""The callbacks of each user and client: what to notify, and whether it is running.
+
+Pure domain: no HTTP here.  The API layer validates a subscription and hands
+its canonical form (a JSON-ready dict) to the :class:`CallbackRegistry`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from simulator.errors import NotFound
+
+
+class CallbackType(StrEnum):
+    MONITOR = "Monitor"
+    REMOTE = "Remote"
+
+
+class CallbackStatus(StrEnum):
+    RUNNING = "Running"
+    PAUSED = "Paused"
+    FAILED = "Failed"
+
+
+@dataclass(slots=True)
+class Callback:
+    id: str
+    user_id: str
+    client_id: str
+    label: str
+    types: frozenset[CallbackType]
+    subscription: dict[str, Any]
+    status: CallbackStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+Owner = tuple[str, str]
+
+
+class CallbackRegistry:
+    """Callbacks per (user id, client id); another owner's id is as unknown as a wrong one."""
+
+    def __init__(self) -> None:
+        self._by_owner: dict[Owner, dict[str, Callback]] = {}
+
+    def clear(self) -> None:
+        self._by_owner.clear()
+
+    def add(
+        self,
+        user_id: str,
+        client_id: str,
+        *,
+        label: str,
+        types: Iterable[CallbackType],
+        subscription: dict[str, Any],
+        now: datetime,
+    ) -> Callback:
+        owned = self._by_owner.setdefault((user_id, client_id), {})
+        cbid = secrets.token_hex(16)
+        while cbid in owned:
+            cbid = secrets.token_hex(16)
+        callback = Callback(
+            id=cbid,
+            user_id=user_id,
+            client_id=client_id,
+            label=label,
+            types=frozenset(types),
+            subscription=subscription,
+            status=CallbackStatus.RUNNING,
+            created_at=now,
+            updated_at=now,
+        )
+        owned[cbid] = callback
+        return callback
+
+    def get(self, user_id: str, client_id: str, cbid: str) -> Callback:
+        callback = self._by_owner.get((user_id, client_id), {}).get(cbid)
+        if callback is None:
+            raise NotFound("callback")
+        return callback
+
+    def of(
+        self, user_id: str, client_id: str, types: Iterable[CallbackType] = ()
+    ) -> list[Callback]:
+        """The owner's callbacks in creation order, those serving one of ``types`` if given."""
+        wanted = frozenset(types)
+        return [
+            cb
+            for cb in self._by_owner.get((user_id, client_id), {}).values()
+            if not wanted or cb.types & wanted
+        ]
+
+    def replace(
+        self,
+        user_id: str,
+        client_id: str,
+        cbid: str,
+        *,
+        label: str,
+        types: Iterable[CallbackType],
+        subscription: dict[str, Any],
+        now: datetime,
+    ) -> Callback:
+        callback = self.get(user_id, client_id, cbid)
+        callback.label = label
+        callback.types = frozenset(types)
+        callback.subscription = subscription
+        callback.updated_at = now
+        return callback
+
+    def set_status(
+        self, user_id: str, client_id: str, cbid: str, status: CallbackStatus, now: datetime
+    ) -> Callback:
+        callback = self.get(user_id, client_id, cbid)
+        if callback.status != status:
+            callback.status = status
+            callback.updated_at = now
+        return callback
+
+    def remove(self, user_id: str, client_id: str, cbid: str) -> Callback:
+        callback = self.get(user_id, client_id, cbid)
+        del self._by_owner[(user_id, client_id)][cbid]
+        return callback
