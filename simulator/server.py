@@ -252,6 +252,8 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
+        # Event loops without POSIX signal support (Windows) cannot register handlers;
+        # there Ctrl+C still ends the process through KeyboardInterrupt in cli.main.
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     # Everything built at start-up lives as long as the process: keep it out of the

@@ -75,42 +75,16 @@ def _check_value(value: str) -> str:
     return value
 
 
-class Attribute(_Input):
-    """A webhook attribute: an HTTP header, a query parameter or a member of the body."""
+class _AttributeBase(_Input):
+    """Shared by every channel's attribute: no CR, LF or NUL, and only known $variables."""
 
-    type: Literal["Header", "Query", "Body"]
+    type: str
     key: str = Field(min_length=1)
     value: str
 
     @field_validator("key")
     @classmethod
-    def _key(cls, key: str, info: ValidationInfo) -> str:
-        _check_chars(key)
-        if info.data.get("type") == "Header" and not TOKEN.match(key):
-            raise ValueError("a header key must be an HTTP token")
-        return key
-
-    @field_validator("value")
-    @classmethod
-    def _value(cls, value: str) -> str:
-        return _check_value(value)
-
-
-class WSAttribute(_Input):
-    """A websocket attribute: body only (the seed's ``Header`` is read as ``Body``)."""
-
-    type: Literal["Body", "Header"] = "Body"
-    key: str = Field(min_length=1)
-    value: str
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, kind: str) -> str:
-        return "Body"
-
-    @field_validator("key")
-    @classmethod
-    def _key(cls, key: str) -> str:
+    def _key_chars(cls, key: str) -> str:
         return _check_chars(key)
 
     @field_validator("value")
@@ -119,26 +93,42 @@ class WSAttribute(_Input):
         return _check_value(value)
 
 
-class PushNotifAttribute(_Input):
-    """A push attribute: ``Header`` goes to the FCM data map, ``Body`` to the message."""
+class Attribute(_AttributeBase):
+    """A webhook attribute: an HTTP header, a query parameter or a member of the body."""
 
-    type: Literal["Header", "Body"] = "Header"
-    key: str = Field(min_length=1)
-    value: str
+    type: Literal["Header", "Query", "Body"]
 
     @field_validator("key")
     @classmethod
-    def _key(cls, key: str) -> str:
-        _check_chars(key)
+    def _header_token(cls, key: str, info: ValidationInfo) -> str:
+        if info.data.get("type") == "Header" and not TOKEN.match(key):
+            raise ValueError("a header key must be an HTTP token")
+        return key
+
+
+class WSAttribute(_AttributeBase):
+    """A websocket attribute: body only (the seed's ``Header`` is read as ``Body``)."""
+
+    type: Literal["Body", "Header"] = "Body"
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, kind: str) -> str:
+        return "Body"
+
+
+class PushNotifAttribute(_AttributeBase):
+    """A push attribute: ``Header`` goes to the FCM data map, ``Body`` to the message."""
+
+    type: Literal["Header", "Body"] = "Header"
+
+    @field_validator("key")
+    @classmethod
+    def _not_reserved(cls, key: str) -> str:
         lowered = key.lower()
         if lowered in RESERVED_PUSH_KEYS or lowered.startswith(RESERVED_PUSH_PREFIXES):
             raise ValueError(f"{key} is a reserved push notification key")
         return key
-
-    @field_validator("value")
-    @classmethod
-    def _value(cls, value: str) -> str:
-        return _check_value(value)
 
 
 class Batch(_Input):
