@@ -124,6 +124,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DAY/BURST",
         help="turn on the API's rate limits for every client, e.g. 100000/100",
     )
+    env_cas = _env("webhook_ca")
+    serve.add_argument(
+        "--webhook-ca",
+        dest="webhook_cas",
+        type=Path,
+        action="append",
+        default=[Path(p) for p in env_cas.split(os.pathsep) if p] if env_cas else [],
+        metavar="FILE",
+        help="also trust this CA (PEM) for webhook and websocket targets (repeatable)",
+    )
+    serve.add_argument(
+        "--webhook-timeout",
+        type=_positive_float,
+        default=_env_default("webhook_timeout", "10"),
+        metavar="SECONDS",
+        help="a target that has not answered after this long is a failed attempt",
+    )
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=_env_default("data_dir", None),
+        metavar="DIR",
+        help="keep callbacks, undelivered events and the delivery journal here (SQLite)",
+    )
     return parser
 
 
@@ -175,6 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_format=args.log_format,
         scenario=args.scenario,
         rate_limit=args.rate_limit,
+        webhook_cas=tuple(args.webhook_cas),
+        webhook_timeout=float(args.webhook_timeout),
+        data_dir=Path(args.data_dir) if args.data_dir is not None else None,
     )
     if settings.scenario is not None:
         from simulator.scenario import ScenarioError, load_scenario

@@ -41,4 +41,7 @@ class Settings:
     token_lifetime: float = 3600.0
     max_body_bytes: int = 1024 * 1024
     journal_capacity: int = 10_000
+    webhook_timeout: float = 10.0
+    shutdown_grace: float = 5.0
+    delivery_journal_capacity: int = 100_000
     extra_hosts: tuple[str, ...] = field(default=())

@@ -147,7 +147,13 @@ def create_app(sim: Simulator) -> web.Application:
         yield
         await sim.clock.stop()
 
+    async def run_delivery(_: web.Application) -> AsyncIterator[None]:
+        await sim.delivery.start()
+        yield
+        await sim.delivery.close(sim.settings.shutdown_grace)
+
     app.cleanup_ctx.append(run_clock)
+    app.cleanup_ctx.append(run_delivery)
     add_api_routes(app, API_PREFIX)
     app.add_subapp(AUTH_PREFIX, create_auth_app())
     app.add_subapp(CONTROL_PREFIX, create_control_app())

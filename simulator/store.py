@@ -20,12 +20,15 @@ from simulator.config import (
     Settings,
 )
 from simulator.delivery.callbacks import CallbackRegistry
+from simulator.delivery.engine import DeliveryEngine
 from simulator.errors import Conflict, InvalidField
+from simulator.events import EventBus
 from simulator.fleet.generate import generate_fleet, generate_vehicle, new_faker
 from simulator.fleet.models import Vehicle
 from simulator.fleet.registry import Fleet
 from simulator.journal import RequestJournal
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec, load_scenario
+from simulator.tls import CertStore
 
 if TYPE_CHECKING:  # faker is imported where a fleet is made: start-up stays fast
     from faker import Faker
@@ -58,7 +61,17 @@ class Simulator:
         self.fleet = Fleet()
         self.requests = RequestJournal(settings.journal_capacity)
         self.limits = RateLimiter()
-        self.callbacks = CallbackRegistry()
+        self.bus = EventBus()
+        self.callbacks = CallbackRegistry(self.bus)
+        self.delivery = DeliveryEngine(
+            self.clock,
+            self.callbacks,
+            self.bus,
+            ssl_context=lambda: CertStore(settings.certs).outbound_context(settings.webhook_cas),
+            timeout=settings.webhook_timeout,
+            data_dir=settings.data_dir,
+            journal_capacity=settings.delivery_journal_capacity,
+        )
         self._rng, self._fake = _seeded(f"{settings.seed}:declared")
         self.reset()
 
@@ -76,6 +89,7 @@ class Simulator:
         self.identity.clients.clear()
         self.fleet.clear()
         self.callbacks.clear()
+        self.delivery.reset()
         if scenario is None or scenario.keeps_demo:
             self.identity.add_user(
                 DEFAULT_USER, DEFAULT_PASSWORD, first_name="Demo", last_name="User"

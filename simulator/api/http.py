@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from simulator.api.schemas import ErrorBody, dump_json
 from simulator.errors import ApiError, ErrorCode, InvalidField
 from simulator.store import Simulator
 
 SIM = web.AppKey("simulator", Simulator)
+M = TypeVar("M", bound=BaseModel)
 
 HAL_JSON = "application/hal+json"
 GEO_JSON = "application/vnd.geo+json"
@@ -105,3 +106,12 @@ def field_error(exc: Any, prefix: str = "") -> InvalidField:
     loc = ".".join(str(part) for part in first["loc"] if part != "__root__")
     name = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "body")
     return InvalidField(name, f"{name}: {first['msg']}")
+
+
+async def read_model(request: web.Request, model: type[M]) -> M:
+    """The JSON body validated by ``model``: 400 naming the first offending field."""
+    data = await read_json(request)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise field_error(exc) from None

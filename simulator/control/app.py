@@ -7,14 +7,15 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from simulator.api.http import field_error, json_response, model_response, read_json, sim_of
+from simulator.api.http import json_response, model_response, read_model, sim_of
 from simulator.api.operations import Location, Operation, Param, add_routes
 from simulator.api.paging import single
 from simulator.auth.models import ALL_SCOPES, Client, User
 from simulator.clock import ClockError
 from simulator.config import RateLimit
+from simulator.control.deliveries import DELIVERY_OPERATIONS
 from simulator.errors import ApiError, ErrorCode, InvalidField, NotFound
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec
 
@@ -120,14 +121,6 @@ class RateLimitState(ControlModel):
     remainingBurst: int | None = None
 
 
-async def _body(request: web.Request, model: type[BaseModel]) -> Any:
-    data = await read_json(request)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise field_error(exc) from None
-
-
 def _clock_state(request: web.Request) -> web.Response:
     return model_response(
         ClockState.model_validate(sim_of(request).clock.describe()),
@@ -140,7 +133,7 @@ async def get_clock(request: web.Request) -> web.Response:
 
 
 async def advance_clock(request: web.Request) -> web.Response:
-    body: ClockAdvance = await _body(request, ClockAdvance)
+    body: ClockAdvance = await read_model(request, ClockAdvance)
     sim_of(request).clock.advance(body.seconds)
     return _clock_state(request)
 
@@ -168,7 +161,7 @@ async def resume_clock(request: web.Request) -> web.Response:
 
 
 async def set_speed(request: web.Request) -> web.Response:
-    body: ClockSpeed = await _body(request, ClockSpeed)
+    body: ClockSpeed = await read_model(request, ClockSpeed)
     return _clock_op(request, "speed", body.speed)
 
 
@@ -206,7 +199,7 @@ async def get_vehicle(request: web.Request) -> web.Response:
 
 
 async def create_vehicle(request: web.Request) -> web.Response:
-    body: VehicleSpec = await _body(request, VehicleSpec)
+    body: VehicleSpec = await read_model(request, VehicleSpec)
     vehicle = sim_of(request).add_vehicle(body)
     return model_response(_summary(vehicle), status=201, content_type=_J)
 
@@ -221,7 +214,7 @@ async def list_users(request: web.Request) -> web.Response:
 
 
 async def create_user(request: web.Request) -> web.Response:
-    body: UserSpec = await _body(request, UserSpec)
+    body: UserSpec = await read_model(request, UserSpec)
     user = sim_of(request).add_user(body)
     return model_response(_user_info(user), status=201, content_type=_J)
 
@@ -244,7 +237,7 @@ async def list_clients(request: web.Request) -> web.Response:
 
 
 async def create_client(request: web.Request) -> web.Response:
-    body: ClientSpec = await _body(request, ClientSpec)
+    body: ClientSpec = await read_model(request, ClientSpec)
     client = sim_of(request).add_client(body)
     return model_response(_client_info(client), status=201, content_type=_J)
 
@@ -283,7 +276,7 @@ async def get_rate_limit(request: web.Request) -> web.Response:
 
 async def set_rate_limit(request: web.Request) -> web.Response:
     client_id = _client_id(request)
-    body: RateLimitSetting = await _body(request, RateLimitSetting)
+    body: RateLimitSetting = await read_model(request, RateLimitSetting)
     if body.perDay is None:
         limit = None
     elif body.burst is None:
@@ -557,6 +550,7 @@ OPERATIONS: tuple[Operation, ...] = (
         tags=("Control",),
         security=False,
     ),
+    *DELIVERY_OPERATIONS,
 )
 
 

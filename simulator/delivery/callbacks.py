@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from simulator.errors import NotFound
+from simulator.events import CallbackChanged, EventBus
 
 
 class CallbackType(StrEnum):
@@ -46,11 +47,32 @@ Owner = tuple[str, str]
 class CallbackRegistry:
     """Callbacks per (user id, client id); another owner's id is as unknown as a wrong one."""
 
-    def __init__(self) -> None:
+    def __init__(self, bus: EventBus | None = None) -> None:
         self._by_owner: dict[Owner, dict[str, Callback]] = {}
+        self._by_id: dict[str, Callback] = {}
+        self._bus = bus or EventBus()
+
+    def _changed(self, callback_id: str, change: str) -> None:
+        self._bus.publish(CallbackChanged(callback_id, change))  # type: ignore[arg-type]
 
     def clear(self) -> None:
         self._by_owner.clear()
+        self._by_id.clear()
+        self._changed("", "cleared")
+
+    def find(self, cbid: str) -> Callback | None:
+        """Any owner's callback (for delivery and the control API, never for the API)."""
+        return self._by_id.get(cbid)
+
+    def all(self) -> list[Callback]:
+        return list(self._by_id.values())
+
+    def restore(self, callback: Callback) -> None:
+        """Put back a callback kept across a restart (``--data-dir``)."""
+        self._by_owner.setdefault((callback.user_id, callback.client_id), {})[callback.id] = (
+            callback
+        )
+        self._by_id[callback.id] = callback
 
     def add(
         self,
@@ -64,7 +86,7 @@ class CallbackRegistry:
     ) -> Callback:
         owned = self._by_owner.setdefault((user_id, client_id), {})
         cbid = secrets.token_hex(16)
-        while cbid in owned:
+        while cbid in self._by_id:
             cbid = secrets.token_hex(16)
         callback = Callback(
             id=cbid,
@@ -78,6 +100,8 @@ class CallbackRegistry:
             updated_at=now,
         )
         owned[cbid] = callback
+        self._by_id[cbid] = callback
+        self._changed(cbid, "created")
         return callback
 
     def get(self, user_id: str, client_id: str, cbid: str) -> Callback:
@@ -113,6 +137,7 @@ class CallbackRegistry:
         callback.types = frozenset(types)
         callback.subscription = subscription
         callback.updated_at = now
+        self._changed(cbid, "replaced")
         return callback
 
     def set_status(
@@ -122,9 +147,12 @@ class CallbackRegistry:
         if callback.status != status:
             callback.status = status
             callback.updated_at = now
+            self._changed(cbid, "status")
         return callback
 
     def remove(self, user_id: str, client_id: str, cbid: str) -> Callback:
         callback = self.get(user_id, client_id, cbid)
         del self._by_owner[(user_id, client_id)][cbid]
+        del self._by_id[cbid]
+        self._changed(cbid, "deleted")
         return callback

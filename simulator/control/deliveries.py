@@ -1,0 +1,438 @@
+"""``/simulator/v1`` delivery endpoints: raise a notification, read the delivery
+journal, dead letters and pending lanes, replay, push outboxes, the target timeout."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from simulator.api.callbacks import Attribute, PushNotifAttribute, Webhook, WSAttribute
+from simulator.api.http import model_response, read_model, sim_of
+from simulator.api.operations import Location, Operation, Param
+from simulator.api.paging import single
+from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER
+from simulator.delivery.callbacks import CallbackType
+from simulator.delivery.journal import DeliveryRecord, Outcome
+from simulator.delivery.message import MonitorEvent, RemoteEvent
+from simulator.errors import InvalidField, NotFound
+from simulator.events import BatchNotify, InlineWebhook, Notification, RetryPolicy
+
+_J = "application/json"
+_Q: Location = "query"
+TAGS = ("Deliveries",)
+
+
+class _Control(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Overrides(_Control):
+    webhook: list[Attribute] = Field(default_factory=list)
+    websocket: list[WSAttribute] = Field(default_factory=list)
+    pushnotif: list[PushNotifAttribute] = Field(default_factory=list)
+
+
+class RetryPolicyIn(_Control):
+    """The older monitor form's ``retryPolicy``."""
+
+    policy: Literal["None", "Bounded", "Always"]
+    maxRetryNumber: int = Field(default=3, ge=0, le=1000)
+    retryDelay: int = Field(default=10, ge=1, le=86_400)
+
+
+class BatchNotifyIn(_Control):
+    size: int = Field(ge=1, le=1000)
+    timeWindow: int = Field(ge=1, le=86_400)
+
+
+class RaiseNotification(_Control):
+    """Raise events as a remote or a monitor would: to a registered callback
+    (``callbackId``), or to an older-form monitor's own ``webhook``."""
+
+    callbackId: str | None = None
+    webhook: Webhook | None = None
+    userId: str = DEFAULT_USER
+    clientId: str = DEFAULT_CLIENT_ID
+    vin: str = Field(min_length=1, max_length=17)
+    type: Literal["Remote", "Monitor"] = "Remote"
+    label: str | None = None
+    remoteEvent: RemoteEvent | None = None
+    monitorEvent: MonitorEvent | None = None
+    variables: dict[str, str] = Field(default_factory=dict)
+    attributes: Overrides = Field(default_factory=Overrides)
+    retryPolicy: RetryPolicyIn | None = None
+    batchNotify: BatchNotifyIn | None = None
+    count: int = Field(default=1, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _check(self) -> RaiseNotification:
+        if (self.callbackId is None) == (self.webhook is None):
+            raise ValueError("give exactly one of callbackId, webhook")
+        event = self.remoteEvent if self.type == "Remote" else self.monitorEvent
+        if event is None:
+            raise ValueError(f"type {self.type} needs {self.type.lower()}Event")
+        return self
+
+
+class Raised(_Control):
+    eventIds: list[str]
+
+
+class DeliveryEntry(_Control):
+    seq: int
+    eventId: str
+    callbackId: str | None = None
+    channel: str
+    target: str
+    at: datetime
+    outcome: Literal["delivered", "failed", "dead-lettered", "dropped", "undelivered"]
+    attempt: int
+    batchSize: int
+    vin: str
+    type: str
+    httpStatus: int | None = None
+    error: str | None = None
+    latencyMs: float | None = None
+
+
+class DeliveryList(_Control):
+    total: int
+    counts: dict[str, int]
+    deliveries: list[DeliveryEntry]
+
+
+class DeadLetterEntry(_Control):
+    eventId: str
+    callbackId: str | None = None
+    channel: str
+    vin: str
+    type: str
+    reason: str
+    at: datetime
+    attempts: int
+    raisedAt: datetime
+
+
+class DeadLetterList(_Control):
+    deadLetters: list[DeadLetterEntry]
+
+
+class Replayed(_Control):
+    replayed: int
+
+
+class LaneState(_Control):
+    lane: str
+    callbackId: str | None = None
+    channel: str
+    queued: int
+    inFlight: bool
+    waitingRetry: int
+
+
+class PendingState(_Control):
+    total: int
+    lanes: list[LaneState]
+
+
+class DeliveryConfig(_Control):
+    timeoutSeconds: float = Field(gt=0, le=600)
+
+
+class PushOutbox(_Control):
+    device: str
+    messages: list[dict[str, Any]]
+
+
+def _at(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _entry(r: DeliveryRecord) -> DeliveryEntry:
+    return DeliveryEntry(
+        seq=r.seq,
+        eventId=r.event_id,
+        callbackId=r.callback_id,
+        channel=r.channel,
+        target=r.target,
+        at=_at(r.at),
+        outcome=r.outcome,
+        attempt=r.attempt,
+        batchSize=r.batch_size,
+        vin=r.vin,
+        type=r.type,
+        httpStatus=r.http_status,
+        error=r.error,
+        latencyMs=None if r.latency_ms is None else round(r.latency_ms, 3),
+    )
+
+
+# ------------------------------------------------------------------ handlers
+async def raise_notification(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    body = await read_model(request, RaiseNotification)
+    user_id, client_id, inline = body.userId.lower(), body.clientId, None
+    if body.callbackId is not None:
+        callback = sim.callbacks.find(body.callbackId)
+        if callback is None:
+            raise NotFound("callback")
+        if CallbackType(body.type) not in callback.types:
+            raise InvalidField("type", f"type: callback {callback.id} does not serve {body.type}")
+        user_id, client_id = callback.user_id, callback.client_id
+    else:
+        assert body.webhook is not None
+        attrs = tuple(a.model_dump() for a in body.webhook.attributes)
+        inline = InlineWebhook(body.webhook.target, body.webhook.name, attrs)
+    event = body.remoteEvent if body.type == "Remote" else body.monitorEvent
+    assert event is not None
+    retry = RetryPolicy()
+    if body.retryPolicy is not None:
+        p = body.retryPolicy
+        retry = RetryPolicy(p.policy, p.maxRetryNumber, float(p.retryDelay))
+    batch = (
+        BatchNotify(body.batchNotify.size, float(body.batchNotify.timeWindow))
+        if body.batchNotify is not None
+        else None
+    )
+    overrides = {
+        channel: [a.model_dump() for a in attrs]
+        for channel, attrs in (
+            ("webhook", body.attributes.webhook),
+            ("websocket", body.attributes.websocket),
+            ("pushnotif", body.attributes.pushnotif),
+        )
+        if attrs
+    }
+    event_json = event.model_dump(mode="json", exclude_none=True)
+    ids = []
+    for _ in range(body.count):
+        note = Notification(
+            type=body.type,
+            user_id=user_id,
+            client_id=client_id,
+            vin=body.vin,
+            raised_at=sim.clock.time(),
+            event=event_json,
+            callback_id=body.callbackId,
+            label=body.label,
+            variables={k.lower(): v for k, v in body.variables.items()},
+            overrides=overrides,
+            inline=inline,
+            retry=retry,
+            batch_notify=batch,
+        )
+        sim.bus.publish(note)
+        ids.append(note.event_id)
+    return model_response(Raised(eventIds=ids), status=202, content_type=_J)
+
+
+def _limit(request: web.Request) -> int:
+    text = single(request.query, "limit")
+    if text is None:
+        return 1000
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise InvalidField("limit", "limit must be an integer in 1..100000")
+    return int(text)
+
+
+FILTERS = {
+    "eventId": "event_id",
+    "callbackId": "callback_id",
+    "channel": "channel",
+    "outcome": "outcome",
+    "vin": "vin",
+    "type": "type",
+    "target": "target",
+}
+
+
+async def list_deliveries(request: web.Request) -> web.Response:
+    journal = sim_of(request).delivery.journal
+    limit = _limit(request)
+    wanted = {attr: single(request.query, name) for name, attr in FILTERS.items()}
+    wanted = {k: v for k, v in wanted.items() if v is not None}
+    if "outcome" in wanted and wanted["outcome"] not in {str(o) for o in Outcome}:
+        raise InvalidField("outcome", "outcome must be one of " + ", ".join(map(str, Outcome)))
+    after = single(request.query, "after")
+    if after is not None and not after.isdigit():
+        raise InvalidField("after", "after must be a journal sequence number")
+    since = int(after) if after is not None else 0
+    found = [
+        r for r in journal if r.seq > since and all(getattr(r, k) == v for k, v in wanted.items())
+    ]
+    page = found[:limit]
+    return model_response(
+        DeliveryList(
+            total=journal.total, counts=journal.counts(), deliveries=[_entry(r) for r in page]
+        ),
+        content_type=_J,
+    )
+
+
+async def list_dead_letters(request: web.Request) -> web.Response:
+    journal = sim_of(request).delivery.journal
+    entries = [
+        DeadLetterEntry(
+            eventId=d.note.event_id,
+            callbackId=d.note.callback_id,
+            channel=d.channel,
+            vin=d.note.vin,
+            type=d.note.type,
+            reason=d.reason,
+            at=_at(d.at),
+            attempts=d.attempts,
+            raisedAt=_at(d.note.raised_at),
+        )
+        for d in journal.dead.values()
+    ]
+    return model_response(DeadLetterList(deadLetters=entries), content_type=_J)
+
+
+async def replay_dead_letter(request: web.Request) -> web.Response:
+    replayed = sim_of(request).delivery.replay(request.match_info["event_id"])
+    if not replayed:
+        raise NotFound("dead letter")
+    return model_response(Replayed(replayed=replayed), status=202, content_type=_J)
+
+
+async def pending_deliveries(request: web.Request) -> web.Response:
+    lanes = [LaneState.model_validate(lane) for lane in sim_of(request).delivery.pending()]
+    return model_response(
+        PendingState(total=sum(lane.queued for lane in lanes), lanes=lanes), content_type=_J
+    )
+
+
+async def get_config(request: web.Request) -> web.Response:
+    return model_response(
+        DeliveryConfig(timeoutSeconds=sim_of(request).delivery.timeout), content_type=_J
+    )
+
+
+async def set_config(request: web.Request) -> web.Response:
+    body = await read_model(request, DeliveryConfig)
+    sim_of(request).delivery.timeout = body.timeoutSeconds
+    return model_response(body, content_type=_J)
+
+
+async def get_outbox(request: web.Request) -> web.Response:
+    device = request.match_info["device"]
+    messages = list(sim_of(request).delivery.outbox.get(device, ()))
+    return model_response(PushOutbox(device=device, messages=messages), content_type=_J)
+
+
+async def clear_outbox(request: web.Request) -> web.Response:
+    sim_of(request).delivery.outbox.pop(request.match_info["device"], None)
+    return web.Response(status=204)
+
+
+def _op(
+    method: str,
+    path: str,
+    handler: Any,
+    op_id: str,
+    summary: str,
+    responses: dict[int, type[BaseModel] | None],
+    *,
+    body: type[BaseModel] | None = None,
+    params: tuple[Param, ...] = (),
+) -> Operation:
+    return Operation(
+        method,
+        path,
+        handler,
+        op_id,
+        summary,
+        responses,
+        content_type=_J,
+        body=body,
+        params=params,
+        tags=TAGS,
+        security=False,
+    )
+
+
+_S = {"type": "string"}
+DELIVERY_OPERATIONS: tuple[Operation, ...] = (
+    _op(
+        "POST",
+        "/notifications",
+        raise_notification,
+        "simRaiseNotification",
+        "Raise events as a remote or monitor would, to a callback or an inline webhook",
+        {202: Raised},
+        body=RaiseNotification,
+    ),
+    _op(
+        "GET",
+        "/deliveries",
+        list_deliveries,
+        "simListDeliveries",
+        "The delivery journal: every attempt and its outcome, oldest first",
+        {200: DeliveryList},
+        params=(
+            *(Param(name, _Q, _S) for name in FILTERS),
+            Param("after", _Q, {"type": "integer"}, description="only records after this seq"),
+            Param("limit", _Q, {"type": "integer", "minimum": 1, "maximum": 100000}),
+        ),
+    ),
+    _op(
+        "GET",
+        "/deliveries/pending",
+        pending_deliveries,
+        "simPendingDeliveries",
+        "Events waiting per lane (callback channel or inline webhook)",
+        {200: PendingState},
+    ),
+    _op(
+        "GET",
+        "/deliveries/dead-letters",
+        list_dead_letters,
+        "simListDeadLetters",
+        "Events given up on (retries or the 72 h retention exhausted)",
+        {200: DeadLetterList},
+    ),
+    _op(
+        "POST",
+        "/deliveries/dead-letters/{event_id}/replay",
+        replay_dead_letter,
+        "simReplayDeadLetter",
+        "Queue a dead-lettered event again, with a fresh retention window",
+        {202: Replayed},
+    ),
+    _op(
+        "GET",
+        "/deliveries/config",
+        get_config,
+        "simGetDeliveryConfig",
+        "Delivery settings",
+        {200: DeliveryConfig},
+    ),
+    _op(
+        "PUT",
+        "/deliveries/config",
+        set_config,
+        "simSetDeliveryConfig",
+        "Change the target timeout (wall seconds)",
+        {200: DeliveryConfig},
+        body=DeliveryConfig,
+    ),
+    _op(
+        "GET",
+        "/push/{device}",
+        get_outbox,
+        "simGetPushOutbox",
+        "The FCM-shaped pushes sent to one device, oldest first",
+        {200: PushOutbox},
+    ),
+    _op(
+        "DELETE",
+        "/push/{device}",
+        clear_outbox,
+        "simClearPushOutbox",
+        "Empty one device's outbox",
+        {204: None},
+    ),
+)

@@ -1,0 +1,249 @@
+"""What a target receives: the ``Message`` of the notification template, and the
+routing attributes of a callback applied to it.
+
+The model here is ours, written from the template (``Message``,
+``RemoteEvent``, ``MonitorEvent``); messages are built as plain dicts on the
+delivery path and the model documents and validates them (tests, control API).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from simulator.delivery.callbacks import Callback
+from simulator.events import Notification
+
+_FORBIDDEN = str.maketrans("", "", "\r\n\x00")
+
+
+# ------------------------------------------------------------------ the template's model
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class KeyValue(_Model):
+    key: str
+    value: str
+
+
+RemoteTypeName = Literal[
+    "ThermalPreconditioning",
+    "ElectricBatteryChargingRequest",
+    "Horn",
+    "Doors",
+    "Lights",
+    "ChargingState",
+    "WakeUp",
+    "Navigation",
+    "Immobilization",  # (sim) from the seed
+    "Stolen",  # (sim) from the seed
+]
+PendingStatus = Literal[
+    "Accepted",
+    "WakingUpVehicle",
+    "CheckingVehicle",
+    "SentToVehicle",
+    "VehicleBatteryChargeTooLow",
+    "TooManyWakeUpsOverMonth",
+]
+DoneStatus = Literal["Success", "AlreadyDone", "Failed"]
+FailureCause = Literal[
+    "GeneralError",
+    "VehicleError",
+    "WrongCommand",
+    "VehicleConnectionTimeout",
+    "MissingRights",
+    "NotPossibleDueToVehicleBatteryLevel",
+    "NotPossibleDueToVehiclePrivacyLevel",
+    "TooManyWakeUpsOverMonth",
+    "TooManyRequestInShortTime",
+    "SameActionInProgress",
+    "NotPossibleDueToVehicleStolenState",
+    "VehicleInUse",
+    "TooManyRequestSent",
+    "DoorsOpen",
+    "VehicleErrorOrCidInside",
+    "CidInside",
+    "ExternalChargingSystemError",
+    "VehicleChargingSystemError",
+    "VehicleIsNotLocked",
+    "CanceledByDriver",
+]
+
+
+class RemoteEventStatus(_Model):
+    type: Literal["Pending", "Done"]
+    status: PendingStatus | DoneStatus
+    failureCause: FailureCause | None = None
+    feedbackDetail: Literal["NoCIDBlacklisted", "CIDBlacklisted"] | None = None
+
+
+class RemoteEvent(_Model):
+    remoteActionId: str
+    remoteType: RemoteTypeName
+    eventStatus: RemoteEventStatus
+
+
+class MonitorEvent(_Model):
+    monitorId: str
+    values: list[dict[str, Any]] = Field(default_factory=list)
+    extensions: list[dict[str, Any]] = Field(default_factory=list)
+    refresh: bool = False
+
+
+class Message(_Model):
+    """One event as a target receives it (template ``Message``, plus ``eventId`` and
+    ``vin``, the simulator's additive fields)."""
+
+    callbackId: str | None = None
+    type: Literal["Remote", "Monitor"]
+    date: datetime
+    attributes: list[KeyValue] = Field(default_factory=list)
+    remoteEvent: RemoteEvent | None = None
+    monitorEvent: MonitorEvent | None = None
+    eventId: str
+    vin: str
+
+
+# ------------------------------------------------------------------ attributes
+@dataclass(frozen=True, slots=True)
+class Attr:
+    type: str  # Header, Query or Body
+    key: str
+    value: str
+
+    @property
+    def variable(self) -> bool:
+        return self.value.startswith("$")
+
+
+def merge(base: Iterable[Mapping[str, str]], overrides: Iterable[Mapping[str, str]]) -> list[Attr]:
+    """The callback's attributes with a remote's or monitor's added or replaced by key."""
+    merged: dict[str, Attr] = {}
+    for source in (base, overrides):
+        for item in source:
+            attr = Attr(item.get("type", "Body"), item["key"], item["value"])
+            merged.pop(attr.key, None)  # a replaced key moves to the end, like an addition
+            merged[attr.key] = attr
+    return list(merged.values())
+
+
+def variables(note: Notification, callback_id: str | None, label: str | None) -> dict[str, str]:
+    found = {"vin": note.vin, "callbackid": callback_id or "", "callbacklabel": label or ""}
+    found.update(note.variables)
+    return found
+
+
+def expand(value: str, known: Mapping[str, str]) -> str:
+    """A ``$variable`` (any case) replaced by its value for this event; literals as is."""
+    if not value.startswith("$"):
+        return value
+    return known.get(value[1:].lower(), "").translate(_FORBIDDEN)
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def build_message(
+    note: Notification,
+    callback_id: str | None,
+    body_attrs: Sequence[Attr],
+    known: Mapping[str, str],
+) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "callbackId": callback_id,
+        "type": note.type,
+        "date": iso(note.raised_at),
+        "attributes": [{"key": a.key, "value": expand(a.value, known)} for a in body_attrs],
+    }
+    message["remoteEvent" if note.type == "Remote" else "monitorEvent"] = note.event
+    message["eventId"] = note.event_id
+    message["vin"] = note.vin
+    if callback_id is None:
+        del message["callbackId"]
+    return message
+
+
+def channel_attributes(callback: Callback | None, note: Notification, channel: str) -> list[Attr]:
+    """The attributes that apply to one channel of one event."""
+    if note.inline is not None:
+        base: Iterable[Mapping[str, str]] = note.inline.attributes
+    elif callback is not None:
+        spec = callback.subscription["callback"].get(channel) or {}
+        base = spec.get("attributes", ())
+    else:
+        base = ()
+    return merge(base, note.overrides.get(channel, ()))
+
+
+# ------------------------------------------------------------------ push (FCM basic template)
+PUSH_KEYWORDS = frozenset(
+    {
+        "title",
+        "body",
+        "image",
+        "deliveryPriority",
+        "mutable",
+        "contentAvailable",
+        "disableNotificationPayload",
+    }
+)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in {"true", "1", "yes"}
+
+
+def push_message(
+    message: dict[str, Any],
+    note: Notification,
+    callback_label: str,
+    header_attrs: Sequence[Attr],
+    known: Mapping[str, str],
+    device: str,
+) -> dict[str, Any]:
+    """The FCM-shaped push of one message to one device."""
+    data: dict[str, str] = {}
+    keywords: dict[str, str] = {}
+    for attr in header_attrs:
+        value = expand(attr.value, known)
+        (keywords if attr.key in PUSH_KEYWORDS else data)[attr.key] = value
+    data["mph_message"] = base64.b64encode(
+        json.dumps(message, separators=(",", ":")).encode()
+    ).decode("ascii")
+    push: dict[str, Any] = {"name": callback_label, "data": data, "token": device}
+    if not _truthy(keywords.get("disableNotificationPayload", "false")):
+        notification = {
+            "title": keywords.get("title", note.label or callback_label),
+            "body": keywords.get("body", _summary(note)),
+        }
+        if "image" in keywords:
+            notification["image"] = keywords["image"]
+        push["notification"] = notification
+    if "deliveryPriority" in keywords:
+        push["android"] = {"priority": keywords["deliveryPriority"].lower()}
+    aps: dict[str, int] = {}
+    if _truthy(keywords.get("mutable", "false")):
+        aps["mutable-content"] = 1
+    if _truthy(keywords.get("contentAvailable", "false")):
+        aps["content-available"] = 1
+    if aps:
+        push["apns"] = {"payload": {"aps": aps}}
+    return push
+
+
+def _summary(note: Notification) -> str:
+    if note.type == "Remote":
+        status = note.event.get("eventStatus", {})
+        text = f"{note.event.get('remoteType', 'Remote')} {status.get('type', '')}".strip()
+        detail = status.get("failureCause") or status.get("status")
+        return f"{text}: {detail}" if detail else text
+    return f"Monitor {note.event.get('monitorId', '')} triggered for {note.vin}"
