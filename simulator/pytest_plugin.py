@@ -4,7 +4,11 @@ Fixtures:
 
 * ``ccsim_certs``: a session-wide folder with ``ca.pem``, ``client.pem``/``.key``...
 * ``ccsim_server``: one simulator per test session, on a free port, mTLS, manual clock;
-* ``ccsim``: the same simulator, reset to its initial fleet before each test.
+* ``ccsim``: the same simulator, reset to its initial fleet before each test;
+* ``ccsim_webhook``: a real HTTPS webhook receiver (``webhook.pem``), emptied and
+  back to answering 200 before each test: point a callback at its ``url`` and
+  ``wait_for_messages(n)``;
+* ``ccsim_websocket``: the same for a WebSocket (``wss://``) callback.
 
 Each hands a :class:`simulator.testing.ThreadedSimulator`: ``url``,
 ``client_context()``, ``token()``, ``api_headers()``, ``call(fn)``.
@@ -17,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.receiver import WebhookReceiver, WebSocketReceiver
 from simulator.testing import ThreadedSimulator
 from simulator.tls import CertStore
 
@@ -38,3 +43,31 @@ def ccsim_server(ccsim_certs: Path) -> Iterator[ThreadedSimulator]:
 def ccsim(ccsim_server: ThreadedSimulator) -> ThreadedSimulator:
     ccsim_server.call(lambda sim: sim.reset())
     return ccsim_server
+
+
+@pytest.fixture(scope="session")
+def ccsim_webhook_server(ccsim_certs: Path) -> Iterator[WebhookReceiver]:
+    with WebhookReceiver(ccsim_certs) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def ccsim_webhook(ccsim_webhook_server: WebhookReceiver) -> WebhookReceiver:
+    if not ccsim_webhook_server.listening:
+        ccsim_webhook_server.come_up()
+    ccsim_webhook_server.reset()
+    return ccsim_webhook_server
+
+
+@pytest.fixture(scope="session")
+def ccsim_websocket_server(ccsim_certs: Path) -> Iterator[WebSocketReceiver]:
+    with WebSocketReceiver(ccsim_certs) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def ccsim_websocket(ccsim_websocket_server: WebSocketReceiver) -> WebSocketReceiver:
+    if not ccsim_websocket_server.listening:
+        ccsim_websocket_server.come_up()
+    ccsim_websocket_server.clear()
+    return ccsim_websocket_server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -49,5 +50,7 @@ class ApiClient:
 
 
 @pytest.fixture
-def api(ccsim: ThreadedSimulator) -> ApiClient:
-    return ApiClient(ccsim)
+def api(ccsim: ThreadedSimulator) -> Iterator[ApiClient]:
+    client = ApiClient(ccsim)
+    yield client
+    client.session.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,9 @@ DOORS_DONE = {
 
 # ------------------------------------------------------------------ helpers
 @pytest.fixture
-def hook(ccsim_certs: Path) -> Iterator[WebhookReceiver]:
-    with WebhookReceiver(ccsim_certs) as receiver:
-        yield receiver
+def hook(ccsim_webhook: WebhookReceiver) -> WebhookReceiver:
+    """The plugin's session receiver, emptied and answering 200 again."""
+    return ccsim_webhook
 
 
 @pytest.fixture(autouse=True)
@@ -503,33 +503,35 @@ def test_control_api_refuses_header_injection_in_overrides(api: ApiClient) -> No
 
 
 # ------------------------------------------------------------------ websocket and push
-def test_websocket_frames_and_reconnection(api: ApiClient, ccsim_certs: Path) -> None:
-    with WebSocketReceiver(ccsim_certs) as ws:
-        create_callback(
-            api,
-            websocket={
-                "target": ws.url,
-                "attributes": [{"type": "Body", "key": "car", "value": "$vin"}],
-            },
-        )
-        ids = raise_events(api, 2)
-        messages = ws.wait_for_messages(2)
-        assert ids_of(messages) == ids
-        assert messages[0]["attributes"] == [{"key": "car", "value": VIN}]
-        ws.go_down()
+def test_websocket_frames_and_reconnection(
+    api: ApiClient, ccsim_websocket: WebSocketReceiver
+) -> None:
+    ws = ccsim_websocket
+    create_callback(
+        api,
+        websocket={
+            "target": ws.url,
+            "attributes": [{"type": "Body", "key": "car", "value": "$vin"}],
+        },
+    )
+    ids = raise_events(api, 2)
+    messages = ws.wait_for_messages(2)
+    assert ids_of(messages) == ids
+    assert messages[0]["attributes"] == [{"key": "car", "value": VIN}]
+    ws.go_down()
+    time.sleep(0.2)
+    later = raise_events(api, 1)
+    wait_outcomes(api, "failed", 1, channel="websocket")
+    ws.come_up()
+    for _ in range(5):
+        advance(api, 10)
+        if len(ws.messages()) >= 3:
+            break
         time.sleep(0.2)
-        later = raise_events(api, 1)
-        wait_outcomes(api, "failed", 1, channel="websocket")
-        ws.come_up()
-        for _ in range(5):
-            advance(api, 10)
-            if len(ws.messages()) >= 3:
-                break
-            time.sleep(0.2)
-        assert ids_of(ws.wait_for_messages(3)) == ids + later
-        assert ws.connections == 2
-        delivered = journal(api, channel="websocket", outcome="delivered")
-        assert [r["eventId"] for r in delivered] == ids + later
+    assert ids_of(ws.wait_for_messages(3)) == ids + later
+    assert ws.connections == 2
+    delivered = journal(api, channel="websocket", outcome="delivered")
+    assert [r["eventId"] for r in delivered] == ids + later
 
 
 def test_push_outbox_holds_the_fcm_shape(api: ApiClient) -> None:

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("simulator.delivery")
 
 USER_AGENT = "connectedcar-simulator"
+_NO_VARIABLES: dict[str, str] = {}
 PUSH_OUTBOX_SIZE = 1000
 WS_BACKOFF_MAX = 30.0
 
@@ -118,7 +119,8 @@ class DeliveryEngine:
         self.clock = clock
         self.callbacks = callbacks
         self.journal = DeliveryJournal(journal_capacity)
-        self.timeout = self._default_timeout = timeout
+        self._default_timeout = timeout
+        self.timeout = timeout
         self.outbox: dict[str, deque[dict[str, Any]]] = {}
         self._ssl_factory = ssl_context
         self._ssl: ssl.SSLContext | None = None
@@ -130,6 +132,16 @@ class DeliveryEngine:
         self._closing = False
         bus.subscribe(Notification, self.raise_notification)
         bus.subscribe(CallbackChanged, self._on_callback_changed)
+
+    @property
+    def timeout(self) -> float:
+        """Wall seconds a target has to answer."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        self._timeout = seconds
+        self._client_timeout = aiohttp.ClientTimeout(total=seconds)
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -473,8 +485,8 @@ class DeliveryEngine:
         for item in batch:
             note = item.note
             merged = channel_attributes(callback, note, lane.channel)
-            values = variables(note, lane.callback_id, label)
-            body = [a for a in merged if a.type == "Body"]
+            values = variables(note, lane.callback_id, label) if merged else _NO_VARIABLES
+            body = [a for a in merged if a.type == "Body"] if merged else []
             messages.append(build_message(note, lane.callback_id, body, values))
             attrs.append(merged)
             known.append(values)
@@ -510,7 +522,7 @@ class DeliveryEngine:
                 headers=headers,
                 params=query or None,
                 allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                timeout=self._client_timeout,
             ) as response:
                 await response.read()
                 status = response.status

@@ -9,6 +9,7 @@ delivery path and the model documents and validates them (tests, control API).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -148,6 +149,7 @@ def expand(value: str, known: Mapping[str, str]) -> str:
     return known.get(value[1:].lower(), "").translate(_FORBIDDEN)
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -181,7 +183,10 @@ def channel_attributes(callback: Callback | None, note: Notification, channel: s
         base = spec.get("attributes", ())
     else:
         base = ()
-    return merge(base, note.overrides.get(channel, ()))
+    overrides = note.overrides.get(channel, ())
+    if not base and not overrides:
+        return []
+    return merge(base, overrides)
 
 
 # ------------------------------------------------------------------ push (FCM basic template)
