@@ -139,3 +139,13 @@ class CallbackChanged:
 
     callback_id: str
     change: Literal["created", "replaced", "status", "deleted", "cleared"]
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleSample:
+    """A vehicle reported its data (the read endpoints now serve it)."""
+
+    vehicle_id: str
+    vin: str
+    at: float  # simulator clock
+    cause: str

@@ -27,6 +27,7 @@ from simulator.fleet.generate import generate_fleet, generate_vehicle, new_faker
 from simulator.fleet.models import Vehicle
 from simulator.fleet.registry import Fleet
 from simulator.journal import RequestJournal
+from simulator.remotes.engine import RemoteEngine
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec, load_scenario
 from simulator.tls import CertStore
 
@@ -72,6 +73,7 @@ class Simulator:
             data_dir=settings.data_dir,
             journal_capacity=settings.delivery_journal_capacity,
         )
+        self.remotes = RemoteEngine(self.clock, self.bus)
         self._rng, self._fake = _seeded(f"{settings.seed}:declared")
         self.reset()
 
@@ -90,6 +92,7 @@ class Simulator:
         self.fleet.clear()
         self.callbacks.clear()
         self.delivery.reset()
+        self.remotes.reset()
         if scenario is None or scenario.keeps_demo:
             self.identity.add_user(
                 DEFAULT_USER, DEFAULT_PASSWORD, first_name="Demo", last_name="User"

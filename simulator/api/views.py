@@ -15,6 +15,7 @@ from simulator.api.context import API_PREFIX, Context, list_param, page_response
 from simulator.api.http import GEO_JSON, HAL_JSON, SIM, model_response
 from simulator.api.operations import Operation, Param
 from simulator.api.paging import filter_by_time, parse_timestamps, single
+from simulator.api.remotes import remote_operations
 from simulator.errors import ApiError, ErrorCode, NotFound
 from simulator.fleet import models as m
 
@@ -576,4 +577,5 @@ OPERATIONS: tuple[Operation, ...] = (
         scopes=("data:trip",),
     ),
     *callback_operations(COMMON, PAGING),
+    *remote_operations(COMMON, PAGING),
 )

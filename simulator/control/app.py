@@ -16,6 +16,7 @@ from simulator.auth.models import ALL_SCOPES, Client, User
 from simulator.clock import ClockError
 from simulator.config import RateLimit
 from simulator.control.deliveries import DELIVERY_OPERATIONS
+from simulator.control.remotes import REMOTE_CONTROL_OPERATIONS
 from simulator.errors import ApiError, ErrorCode, InvalidField, NotFound
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec
 
@@ -551,6 +552,7 @@ OPERATIONS: tuple[Operation, ...] = (
         security=False,
     ),
     *DELIVERY_OPERATIONS,
+    *REMOTE_CONTROL_OPERATIONS,
 )
 
 

@@ -1,0 +1,200 @@
+"""``/user/vehicles/{id}/callbacks/{cbid}/remotes``: send a remote action, read them back.
+
+Thin handlers: the body is validated by :func:`simulator.remotes.commands.parse_remote`,
+the lifecycle lives in :class:`simulator.remotes.engine.RemoteEngine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import Field
+
+from simulator.api import schemas as s
+from simulator.api.context import Context, page_response
+from simulator.api.http import model_response, read_json
+from simulator.api.operations import Operation, Param
+from simulator.auth.models import REMOTE_SCOPES
+from simulator.delivery.callbacks import Callback, CallbackType
+from simulator.errors import ApiError, ErrorCode, NotFound
+from simulator.remotes.commands import parse_remote
+from simulator.remotes.engine import RemoteAction
+
+RemoteTypeName = Literal[
+    "ThermalPreconditioning",
+    "ElectricBatteryChargingRequest",
+    "Horn",
+    "Doors",
+    "Lights",
+    "WakeUp",
+    "Navigation",
+    "Immobilization",
+    "Stolen",
+]
+RemoteActionStatus = Literal[
+    "Accepted",
+    "Failed",
+    "Success",
+    "AlreadyDone",
+    "WakingUpVehicle",
+    "CheckingVehicle",
+    "SentToVehicle",
+    "VehicleBatteryChargeTooLow",
+    "TooManyWakeUpsOverMonth",
+]
+
+
+class RemotePostLinks(s.ApiModel):
+    callback: s.Link
+    remote: s.Link
+
+
+class RemotePostResponse(s.ApiModel):
+    """Answer to POST (reference: RemotePostResponse; ``type`` a one-item list as the seed)."""
+
+    links: RemotePostLinks = Field(alias="_links")
+    remoteActionId: str
+    type: list[RemoteTypeName]
+
+
+class RemoteActionLinks(s.ApiModel):
+    self: s.Link
+    callback: s.Link
+
+
+class RemoteActionDoc(s.ApiModel):
+    """One remote action with its latest status (reference: RemoteAction)."""
+
+    links: RemoteActionLinks = Field(alias="_links")
+    remoteActionId: str
+    type: RemoteTypeName
+    remote: dict[str, Any]
+    status: RemoteActionStatus | None = None
+    failureCause: str | None = None
+    feedbackDetail: str | None = None
+
+
+class RemoteActionsEmbedded(s.ApiModel):
+    remoteActions: list[RemoteActionDoc] = Field(default_factory=list)
+
+
+class RemoteActionsPage(s.CollectionResult[RemoteActionsEmbedded]):
+    """``GET .../remotes`` (reference: RemoteActions)."""
+
+
+def _callback(ctx: Context) -> Callback:
+    callback = ctx.sim.callbacks.get(
+        ctx.user_id, ctx.grant.client_id, ctx.request.match_info["cbid"]
+    )
+    if CallbackType.REMOTE not in callback.types:
+        raise ApiError(
+            ErrorCode.INVALID_FIELD,
+            f"callback {callback.id} does not serve type Remote",
+            debug="cbid",
+        )
+    return callback
+
+
+def _base(ctx: Context, vehicle_id: str, cbid: str) -> str:
+    return f"{ctx.base}/user/vehicles/{vehicle_id}/callbacks/{cbid}"
+
+
+def action_dict(ctx: Context, action: RemoteAction) -> dict[str, Any]:
+    base = _base(ctx, action.vehicle_id, action.callback_id)
+    latest = action.latest
+    return {
+        "_links": {
+            "self": {"href": f"{base}/remotes/{action.id}"},
+            "callback": {"href": f"{ctx.base}/user/callbacks/{action.callback_id}"},
+        },
+        "remoteActionId": action.id,
+        "type": action.command.remote_type,
+        "remote": action.command.remote,
+        "status": latest.status if latest else None,
+        "failureCause": latest.failure_cause if latest else None,
+        "feedbackDetail": latest.feedback_detail if latest else None,
+    }
+
+
+async def send_remote(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    callback = _callback(ctx)
+    command = parse_remote(await read_json(request))
+    ctx.require(command.scope)
+    action = ctx.sim.remotes.submit(vehicle, ctx.user_id, ctx.grant.client_id, callback.id, command)
+    base = _base(ctx, vehicle.id, callback.id)
+    return model_response(
+        RemotePostResponse.model_validate(
+            {
+                "_links": {
+                    "callback": {"href": f"{ctx.base}/user/callbacks/{callback.id}"},
+                    "remote": {"href": f"{base}/remotes/{action.id}"},
+                },
+                "remoteActionId": action.id,
+                "type": [command.remote_type],
+            }
+        ),
+        status=202,
+    )
+
+
+async def list_remotes(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    callback = _callback(ctx)
+    found = ctx.sim.remotes.actions(vehicle.id, ctx.user_id, ctx.grant.client_id, callback.id)
+    return page_response(ctx, RemoteActionsPage, found, lambda a: action_dict(ctx, a))
+
+
+async def get_remote(request: web.Request) -> web.Response:
+    ctx = Context(request)
+    vehicle = ctx.vehicle()
+    callback = _callback(ctx)
+    rid = request.match_info["rid"]
+    for action in ctx.sim.remotes.actions(
+        vehicle.id, ctx.user_id, ctx.grant.client_id, callback.id
+    ):
+        if action.id == rid:
+            return model_response(RemoteActionDoc.model_validate(action_dict(ctx, action)))
+    raise NotFound("remote action")
+
+
+def remote_operations(common: Sequence[Param], paging: Sequence[Param]) -> tuple[Operation, ...]:
+    path = "/user/vehicles/{id}/callbacks/{cbid}/remotes"
+    tags = ("Remote",)
+    return (
+        Operation(
+            "POST",
+            path,
+            send_remote,
+            "sendRemoteToVhl",
+            "Send a remote action to a vehicle",
+            {202: RemotePostResponse},
+            params=tuple(common),
+            tags=tags,
+            scopes=REMOTE_SCOPES,
+        ),
+        Operation(
+            "GET",
+            path,
+            list_remotes,
+            "getRemoteRequestsForVhl",
+            "The remote actions sent to a vehicle through a callback",
+            {200: RemoteActionsPage},
+            params=(*common, *paging),
+            tags=tags,
+        ),
+        Operation(
+            "GET",
+            path + "/{rid}",
+            get_remote,
+            "getRemoteRequestForVhlById",
+            "One remote action with its latest status",
+            {200: RemoteActionDoc},
+            params=tuple(common),
+            tags=tags,
+        ),
+    )

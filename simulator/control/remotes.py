@@ -1,0 +1,345 @@
+"""``/simulator/v1/vehicles/{id}/...``: a vehicle's remote actions with their full
+history, how the vehicle answers remotes (online, asleep, latency per step, driver,
+scripted failures), and direct injection of the data remotes depend on."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from simulator.api.http import model_response, read_model, sim_of
+from simulator.api.operations import Operation
+from simulator.delivery.message import FailureCause
+from simulator.errors import NotFound
+from simulator.fleet.models import DoorId, LockedState, Vehicle
+from simulator.remotes.commands import ActionName
+from simulator.remotes.engine import RemoteAction, ScriptedFailure
+
+_J = "application/json"
+TAGS = ("Remotes control",)
+
+
+class _Control(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StatusStep(_Control):
+    at: datetime
+    type: str  # Pending or Done
+    status: str
+    failureCause: str | None = None
+    feedbackDetail: str | None = None
+
+
+class RemoteHistory(_Control):
+    remoteActionId: str
+    type: str
+    action: str
+    label: str | None = None
+    callbackId: str
+    userId: str
+    clientId: str
+    createdAt: datetime
+    remote: dict[str, Any]
+    history: list[StatusStep]
+
+
+class RemoteHistoryList(_Control):
+    vehicleId: str
+    remotes: list[RemoteHistory]
+
+
+class TimingIn(_Control):
+    """Simulated seconds per step."""
+
+    accept: float | None = Field(default=None, ge=0, le=3600)
+    wake: float | None = Field(default=None, ge=0, le=3600)
+    send: float | None = Field(default=None, ge=0, le=3600)
+    execute: float | None = Field(default=None, ge=0, le=3600)
+    driver: float | None = Field(default=None, ge=0, le=3600)
+    timeout: float | None = Field(default=None, ge=0, le=86_400)
+    awake: float | None = Field(default=None, ge=0, le=86_400)
+
+
+class Behaviour(_Control):
+    """How the vehicle answers remotes; every member optional in a PATCH."""
+
+    online: bool | None = None
+    asleep: bool | None = Field(default=None, description="true: the next remote must wake it")
+    driverAccepts: bool | None = Field(
+        default=None, description="the driver's answer to a navigation with driverApproval"
+    )
+    wakeupLimit: int | None = Field(default=None, ge=0, le=100_000)
+    timing: TimingIn | None = None
+
+
+class FailureIn(_Control):
+    cause: FailureCause
+    count: int = Field(default=1, ge=1, le=10_000)
+    action: ActionName | None = Field(default=None, description="only remotes of this action")
+
+
+class FailureOut(_Control):
+    cause: str
+    remaining: int
+    action: str | None = None
+
+
+class BehaviourState(_Control):
+    vehicleId: str
+    online: bool
+    asleep: bool
+    awakeUntil: datetime | None = None
+    driverAccepts: bool
+    wakeupLimit: int
+    wakeupsThisMonth: int
+    timing: dict[str, float]
+    failures: list[FailureOut]
+    immobilized: bool
+    stolen: bool
+    destination: list[float] | None = None
+    processes: dict[str, Any]
+
+
+class StateInjection(_Control):
+    """Set vehicle data directly (a data sample follows, as if the car reported it)."""
+
+    openDoors: list[DoorId] | None = None
+    lockedStates: list[LockedState] | None = Field(default=None, min_length=1)
+    batteryVoltage: float | None = Field(default=None, ge=0, le=16)
+    electricLevel: float | None = Field(default=None, ge=0, le=100)
+    fuelLevel: float | None = Field(default=None, ge=0, le=100)
+    plugged: bool | None = None
+    chargerPowerKw: float | None = Field(default=None, ge=0, le=350)
+    airTempC: float | None = Field(default=None, ge=-60, le=60)
+
+
+def _vehicle(request: web.Request) -> Vehicle:
+    vehicle = sim_of(request).fleet.get(request.match_info["id"])
+    if vehicle is None:
+        raise NotFound("vehicle")
+    return vehicle
+
+
+def _at(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _history(action: RemoteAction) -> RemoteHistory:
+    command = action.command
+    return RemoteHistory(
+        remoteActionId=action.id,
+        type=command.remote_type,
+        action=command.action,
+        label=command.label,
+        callbackId=action.callback_id,
+        userId=action.user_id,
+        clientId=action.client_id,
+        createdAt=_at(action.created_at),
+        remote=command.remote,
+        history=[
+            StatusStep(
+                at=_at(step.at),
+                type=step.type,
+                status=step.status,
+                failureCause=step.failure_cause,
+                feedbackDetail=step.feedback_detail,
+            )
+            for step in action.history
+        ],
+    )
+
+
+async def list_remote_history(request: web.Request) -> web.Response:
+    vehicle = _vehicle(request)
+    actions = sim_of(request).remotes.all_actions(vehicle.id)
+    return model_response(
+        RemoteHistoryList(vehicleId=vehicle.id, remotes=[_history(a) for a in actions]),
+        content_type=_J,
+    )
+
+
+def _behaviour(request: web.Request, vehicle: Vehicle) -> web.Response:
+    sim = sim_of(request)
+    remotes = sim.remotes.of(vehicle.id)
+    state = vehicle.state
+    now = sim.clock.now()
+    destination = state.destination
+    return model_response(
+        BehaviourState(
+            vehicleId=vehicle.id,
+            online=state.online,
+            asleep=not (
+                state.stolen or (state.awake_until is not None and state.awake_until > now)
+            ),
+            awakeUntil=state.awake_until,
+            driverAccepts=remotes.driver_accepts,
+            wakeupLimit=remotes.wakeup_limit,
+            wakeupsThisMonth=remotes.wakeups.get(now.strftime("%Y-%m"), 0),
+            timing=remotes.timing.as_dict(),
+            failures=[
+                FailureOut(cause=f.cause, remaining=f.remaining, action=f.action)
+                for f in remotes.failures
+            ],
+            immobilized=state.immobilized,
+            stolen=state.stolen,
+            destination=None if destination is None else [destination.lon, destination.lat],
+            processes=sim.remotes.effects.describe(vehicle),
+        ),
+        content_type=_J,
+    )
+
+
+async def get_behaviour(request: web.Request) -> web.Response:
+    return _behaviour(request, _vehicle(request))
+
+
+async def set_behaviour(request: web.Request) -> web.Response:
+    vehicle = _vehicle(request)
+    body = await read_model(request, Behaviour)
+    sim = sim_of(request)
+    remotes = sim.remotes.of(vehicle.id)
+    state = vehicle.state
+    if body.online is not None:
+        state.online = body.online
+    if body.asleep is True:
+        state.awake_until = None
+    elif body.asleep is False:
+        state.awake_until = _at(sim.clock.time() + remotes.timing.awake)
+    if body.driverAccepts is not None:
+        remotes.driver_accepts = body.driverAccepts
+    if body.wakeupLimit is not None:
+        remotes.wakeup_limit = body.wakeupLimit
+    if body.timing is not None:
+        remotes.timing.update(body.timing.model_dump(exclude_none=True))
+    return _behaviour(request, vehicle)
+
+
+async def add_failures(request: web.Request) -> web.Response:
+    vehicle = _vehicle(request)
+    body = await read_model(request, FailureIn)
+    sim_of(request).remotes.of(vehicle.id).failures.append(
+        ScriptedFailure(str(body.cause), body.count, body.action)
+    )
+    return _behaviour(request, vehicle)
+
+
+async def clear_failures(request: web.Request) -> web.Response:
+    vehicle = _vehicle(request)
+    sim_of(request).remotes.of(vehicle.id).failures.clear()
+    return _behaviour(request, vehicle)
+
+
+async def inject_state(request: web.Request) -> web.Response:
+    vehicle = _vehicle(request)
+    body = await read_model(request, StateInjection)
+    state = vehicle.state
+    if body.openDoors is not None:
+        state.open_doors = frozenset(body.openDoors)
+    if body.lockedStates is not None:
+        state.locked_states = tuple(body.lockedStates)
+    if body.batteryVoltage is not None:
+        state.battery_voltage = body.batteryVoltage
+    if body.airTempC is not None:
+        state.air_temp_c = body.airTempC
+    if body.fuelLevel is not None and state.fuel is not None:
+        state.fuel.level = body.fuelLevel
+    electric = state.electric
+    if electric is not None:
+        if body.electricLevel is not None:
+            electric.level = body.electricLevel
+        charging = electric.charging
+        if body.plugged is not None:
+            charging = replace(charging, plugged=body.plugged)
+            if not body.plugged:
+                charging = replace(
+                    charging, status=charging.status.DISCONNECTED, charger_power_kw=0.0
+                )
+        if body.chargerPowerKw is not None:
+            charging = replace(charging, charger_power_kw=body.chargerPowerKw)
+        electric.charging = charging
+    sim_of(request).remotes.effects.sample(vehicle, "injected")
+    return _behaviour(request, vehicle)
+
+
+def _op(
+    method: str,
+    path: str,
+    handler: Any,
+    op_id: str,
+    summary: str,
+    model: type[BaseModel],
+    body: type[BaseModel] | None = None,
+) -> Operation:
+    return Operation(
+        method,
+        path,
+        handler,
+        op_id,
+        summary,
+        {200: model},
+        content_type=_J,
+        body=body,
+        tags=TAGS,
+        security=False,
+    )
+
+
+_V = "/vehicles/{id}"
+REMOTE_CONTROL_OPERATIONS: tuple[Operation, ...] = (
+    _op(
+        "GET",
+        _V + "/remotes",
+        list_remote_history,
+        "simListVehicleRemotes",
+        "Every remote action of a vehicle, any user, with its full status history",
+        RemoteHistoryList,
+    ),
+    _op(
+        "GET",
+        _V + "/remote-behaviour",
+        get_behaviour,
+        "simGetRemoteBehaviour",
+        "How the vehicle answers remotes, and what remotes set in it",
+        BehaviourState,
+    ),
+    _op(
+        "PATCH",
+        _V + "/remote-behaviour",
+        set_behaviour,
+        "simSetRemoteBehaviour",
+        "Set the vehicle online/offline, asleep/awake, step latencies, the driver's answer",
+        BehaviourState,
+        Behaviour,
+    ),
+    _op(
+        "POST",
+        _V + "/remote-failures",
+        add_failures,
+        "simAddRemoteFailures",
+        "Fail the vehicle's next COUNT remotes (of one action, if given) with a cause",
+        BehaviourState,
+        FailureIn,
+    ),
+    _op(
+        "DELETE",
+        _V + "/remote-failures",
+        clear_failures,
+        "simClearRemoteFailures",
+        "Forget the scripted failures",
+        BehaviourState,
+    ),
+    _op(
+        "PATCH",
+        _V + "/state",
+        inject_state,
+        "simInjectVehicleState",
+        "Set doors, batteries, energy and plug directly; the vehicle reports a data sample",
+        BehaviourState,
+        StateInjection,
+    ),
+)

@@ -1,0 +1,1 @@
+"""Remote actions sent to a vehicle: the request model, its rules and (later) their effects."""
