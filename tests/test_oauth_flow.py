@@ -258,6 +258,40 @@ def test_partial_consent_narrows_the_token(api: ApiClient) -> None:
     assert forbidden.status_code == 403
 
 
+def test_partial_consent_refuses_the_unticked_remote(api: ApiClient) -> None:
+    params = get_code(api, untick=("remote:door:write",))
+    granted = params["scope"].split()
+    assert "remote:door:write" not in granted and "remote:horn:write" in granted
+    client = ApiClient(api.server, exchange(api, params["code"]).json()["access_token"])
+    vid = client.vehicle_ids()[0]
+    callback = client.raw(
+        "POST",
+        "/connectedcar/v4/user/callbacks",
+        params={"client_id": "demo-client"},
+        headers=client.headers(),
+        json={
+            "label": "remotes",
+            "type": ["Remote"],
+            "callback": {"webhook": {"target": "https://localhost:9/r", "name": "r"}},
+        },
+    ).json()["callbackId"]
+
+    def send(body: dict[str, object]) -> requests.Response:
+        return client.raw(
+            "POST",
+            f"/connectedcar/v4/user/vehicles/{vid}/callbacks/{callback}/remotes",
+            params={"client_id": "demo-client"},
+            headers=client.headers(),
+            json=body,
+        )
+
+    refused = send({"door": {"state": "Unlocked"}})
+    assert refused.status_code == 403
+    assert refused.json()["debug"] == "remote:door:write"
+    assert send({"horn": {"state": "Activated"}}).status_code == 202
+    client.session.close()
+
+
 def test_only_requested_scopes_are_shown_and_granted(api: ApiClient) -> None:
     page = open_page(api, scope="data:telemetry openid")
     form = parse_page(page.text).form
