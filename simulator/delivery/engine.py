@@ -351,25 +351,34 @@ class DeliveryEngine:
         return spec
 
     def _pump(self, lane: Lane) -> None:
-        """Start the next send of ``lane`` if it is free and something is due."""
+        """Start sending on ``lane`` if it is free and something is due."""
         if lane.busy or lane.closed or not lane.queue:
             return
+        plan = self._plan(lane)
+        if plan is not None:
+            lane.task = asyncio.get_running_loop().create_task(self._drain(lane, *plan))
+
+    def _plan(self, lane: Lane) -> tuple[list[Pending], dict[str, Any]] | None:
+        """The next batch to send now and the channel it goes to; None (with a wake-up
+        timer set when something waits) if nothing can go now."""
+        if lane.closed or not lane.queue:
+            return None
         callback = self._callback(lane)
         if lane.callback_id is not None:
             if callback is None:
-                return
+                return None
             if callback.status is CallbackStatus.PAUSED and not self._closing:
-                return
+                return None
         spec = self._spec(lane, callback)
         if spec is None:
             self._log([(i, None) for i in lane.queue], lane, Outcome.DROPPED,
                       f"the callback has no {lane.channel} any more")  # fmt: skip
             self._remove(lane)
-            return
+            return None
         now = self.clock.time()
         self._expire(lane, now)
         if not lane.queue:
-            return
+            return None
         limit = self._batch_limit(lane, spec)
         batch = self._take(lane, now, limit)
         if batch and lane.callback_id is None and not self._closing:
@@ -380,13 +389,13 @@ class DeliveryEngine:
                     for item in reversed(batch):
                         lane.queue.appendleft(item)
                     self._wake_at(lane, window_end)
-                    return
+                    return None
         if not batch:
             due = min((i.not_before for i in lane.queue if i.not_before > now), default=None)
             if due is not None:
                 self._wake_at(lane, due)
-            return
-        lane.task = asyncio.get_running_loop().create_task(self._send(lane, batch, spec))
+            return None
+        return batch, spec
 
     def _wake_at(self, lane: Lane, due: float) -> None:
         if lane.timer is not None and not lane.timer.cancelled and lane.timer_due <= due:
@@ -453,27 +462,32 @@ class DeliveryEngine:
             self._dead_letter(lane, item, "retention reached (72 h) before delivery", now)
 
     # ------------------------------------------------------------ sending
-    async def _send(self, lane: Lane, batch: list[Pending], spec: dict[str, Any]) -> None:
-        try:
-            if lane.channel == "webhook":
-                attempt = await self._post(lane, batch, spec)
-            elif lane.channel == "websocket":
-                attempt = await self._frame(lane, batch, spec)
-            else:
-                attempt = self._push(lane, batch, spec)
-        except asyncio.CancelledError:
-            lane.task = None
-            if not lane.closed:
-                for item in reversed(batch):
-                    lane.queue.appendleft(item)
-            raise
-        except Exception as exc:  # never lose a batch to a bug in a sender
-            log.exception("delivery to %s failed unexpectedly", lane.key)
-            attempt = Attempt(False, lane.key, error=f"internal error: {exc!r}")
-        lane.task = None
-        self._finish(lane, batch, attempt)
-        if not lane.closed:
-            self._pump(lane)
+    async def _drain(self, lane: Lane, batch: list[Pending], spec: dict[str, Any]) -> None:
+        """Send batch after batch while something is due: one send in flight per lane."""
+        while True:
+            try:
+                if lane.channel == "webhook":
+                    attempt = await self._post(lane, batch, spec)
+                elif lane.channel == "websocket":
+                    attempt = await self._frame(lane, batch, spec)
+                else:
+                    attempt = self._push(lane, batch, spec)
+            except asyncio.CancelledError:
+                lane.task = None
+                if not lane.closed:
+                    for item in reversed(batch):
+                        lane.queue.appendleft(item)
+                raise
+            except Exception as exc:  # never lose a batch to a bug in a sender
+                log.exception("delivery to %s failed unexpectedly", lane.key)
+                attempt = Attempt(False, lane.key, error=f"internal error: {exc!r}")
+            lane.task = None  # planning may drop the lane: it must not cancel this task
+            self._finish(lane, batch, attempt)
+            plan = self._plan(lane)
+            if plan is None:
+                return
+            lane.task = asyncio.current_task()
+            batch, spec = plan
 
     def _messages(
         self, lane: Lane, batch: list[Pending], callback: Callback | None
