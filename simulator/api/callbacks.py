@@ -8,7 +8,6 @@ websocket ``Header`` attributes written ``Body``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -19,7 +18,6 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -28,27 +26,10 @@ from simulator.api import schemas as s
 from simulator.api.context import Context, page_response
 from simulator.api.http import model_response, read_json
 from simulator.api.operations import Operation, Param
+from simulator.attributes import Attribute, PushNotifAttribute, WSAttribute, check_chars
 from simulator.delivery.callbacks import Callback, CallbackStatus, CallbackType
 from simulator.errors import ApiError, ErrorCode, InvalidField
 
-TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-"""An HTTP token (RFC 7230 ``tchar``)."""
-FORBIDDEN_CHARS = frozenset("\r\n\x00")
-VARIABLES = frozenset(
-    name.lower()
-    for name in (
-        "vin",
-        "CallbackID",
-        "CallbackLabel",
-        "RemoteType",
-        "RemoteStatus",
-        "RemoteLabel",
-        "MonitorID",
-        "MonitorLabel",
-    )
-)
-RESERVED_PUSH_KEYS = frozenset({"from", "message_type"})
-RESERVED_PUSH_PREFIXES = ("google", "gcm")
 ALL_TYPES: tuple[CallbackType, ...] = (CallbackType.MONITOR, CallbackType.REMOTE)
 TypeName = Literal["Monitor", "Remote"]
 BOTH: tuple[TypeName, ...] = ("Monitor", "Remote")
@@ -62,73 +43,7 @@ class _Input(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)
 
 
-def _check_chars(text: str) -> str:
-    if FORBIDDEN_CHARS.intersection(text):
-        raise ValueError("must not contain CR, LF or NUL")
-    return text
-
-
-def _check_value(value: str) -> str:
-    _check_chars(value)
-    if value.startswith("$") and value[1:].lower() not in VARIABLES:
-        raise ValueError(f"unknown variable {value}")
-    return value
-
-
-class _AttributeBase(_Input):
-    """Shared by every channel's attribute: no CR, LF or NUL, and only known $variables."""
-
-    type: str
-    key: str = Field(min_length=1)
-    value: str
-
-    @field_validator("key")
-    @classmethod
-    def _key_chars(cls, key: str) -> str:
-        return _check_chars(key)
-
-    @field_validator("value")
-    @classmethod
-    def _value(cls, value: str) -> str:
-        return _check_value(value)
-
-
-class Attribute(_AttributeBase):
-    """A webhook attribute: an HTTP header, a query parameter or a member of the body."""
-
-    type: Literal["Header", "Query", "Body"]
-
-    @field_validator("key")
-    @classmethod
-    def _header_token(cls, key: str, info: ValidationInfo) -> str:
-        if info.data.get("type") == "Header" and not TOKEN.match(key):
-            raise ValueError("a header key must be an HTTP token")
-        return key
-
-
-class WSAttribute(_AttributeBase):
-    """A websocket attribute: body only (the seed's ``Header`` is read as ``Body``)."""
-
-    type: Literal["Body", "Header"] = "Body"
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, kind: str) -> str:
-        return "Body"
-
-
-class PushNotifAttribute(_AttributeBase):
-    """A push attribute: ``Header`` goes to the FCM data map, ``Body`` to the message."""
-
-    type: Literal["Header", "Body"] = "Header"
-
-    @field_validator("key")
-    @classmethod
-    def _not_reserved(cls, key: str) -> str:
-        lowered = key.lower()
-        if lowered in RESERVED_PUSH_KEYS or lowered.startswith(RESERVED_PUSH_PREFIXES):
-            raise ValueError(f"{key} is a reserved push notification key")
-        return key
+_check_chars = check_chars
 
 
 class Batch(_Input):

@@ -9,10 +9,11 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from simulator.api.callbacks import Attribute, PushNotifAttribute, Webhook, WSAttribute
+from simulator.api.callbacks import Webhook
 from simulator.api.http import model_response, read_model, sim_of
 from simulator.api.operations import Location, Operation, Param
 from simulator.api.paging import single
+from simulator.attributes import Attribute, PushNotifAttribute, WSAttribute
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER
 from simulator.delivery.callbacks import CallbackType
 from simulator.delivery.journal import DeliveryRecord, Outcome

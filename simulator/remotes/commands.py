@@ -29,11 +29,17 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from simulator.attributes import (
+    REMOTE_VARIABLES,
+    Attribute,
+    PushNotifAttribute,
+    WSAttribute,
+    check_chars,
+)
 from simulator.errors import InvalidField
 from simulator.fleet.models import Recurrence, Weekday
 
@@ -111,16 +117,8 @@ WIRE_KEYS: dict[ActionName, str] = {
 ENVELOPE_KEYS = frozenset({"label", "attributes", "callbackAttributes"})
 """The top-level members that are not an action."""
 
-TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-"""An HTTP token (RFC 7230 ``tchar``)."""
-FORBIDDEN_CHARS = frozenset("\r\n\x00")
-VARIABLES = frozenset(
-    name.lower()
-    for name in ("vin", "CallbackID", "CallbackLabel", "RemoteType", "RemoteStatus", "RemoteLabel")
-)
+VARIABLES = REMOTE_VARIABLES
 """The ``$variables`` a remote's attribute value may name (case-insensitive)."""
-RESERVED_PUSH_KEYS = frozenset({"from", "message_type"})
-RESERVED_PUSH_PREFIXES = ("google", "gcm")
 MAX_PRECONDITIONING_PROGRAMS = 4
 MAX_POSITIONS = 10
 DAY = timedelta(days=1)
@@ -163,17 +161,7 @@ def _invalid(exc: ValidationError, prefix: tuple[str | int, ...]) -> InvalidFiel
 
 
 # ------------------------------------------------------------------ scalar rules
-def _check_chars(text: str) -> str:
-    if FORBIDDEN_CHARS.intersection(text):
-        raise ValueError("must not contain CR, LF or NUL")
-    return text
-
-
-def _check_value(value: str) -> str:
-    _check_chars(value)
-    if value.startswith("$") and value[1:].lower() not in VARIABLES:
-        raise ValueError(f"unknown variable {value}")
-    return value
+_check_chars = check_chars
 
 
 def _duration(value: object) -> timedelta:
@@ -227,58 +215,22 @@ class _Input(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
 
 
-class _AttributeBase(_Input):
-    type: str
-    key: str = Field(min_length=1)
-    value: str
-
-    @field_validator("key")
-    @classmethod
-    def _key_chars(cls, key: str) -> str:
-        return _check_chars(key)
-
-    @field_validator("value")
-    @classmethod
-    def _value(cls, value: str) -> str:
-        return _check_value(value)
-
-
-class RemoteAttribute(_AttributeBase):
+class RemoteAttribute(Attribute):
     """A remote's own attribute, or a webhook one: a header, a query parameter or a body member."""
 
-    type: Literal["Header", "Query", "Body"]
-
-    @field_validator("key")
-    @classmethod
-    def _header_token(cls, key: str, info: ValidationInfo) -> str:
-        if info.data.get("type") == "Header" and not TOKEN.match(key):
-            raise ValueError("a header key must be an HTTP token")
-        return key
+    VARIABLES = REMOTE_VARIABLES
 
 
-class RemoteWSAttribute(_AttributeBase):
+class RemoteWSAttribute(WSAttribute):
     """A websocket attribute: body only (the seed's ``Header`` is read as ``Body``)."""
 
-    type: Literal["Body", "Header"] = "Body"
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, kind: str) -> str:
-        return "Body"
+    VARIABLES = REMOTE_VARIABLES
 
 
-class RemotePushNotifAttribute(_AttributeBase):
+class RemotePushNotifAttribute(PushNotifAttribute):
     """A push attribute: ``Header`` goes to the FCM data map, ``Body`` to the message."""
 
-    type: Literal["Header", "Body"] = "Header"
-
-    @field_validator("key")
-    @classmethod
-    def _not_reserved(cls, key: str) -> str:
-        lowered = key.lower()
-        if lowered in RESERVED_PUSH_KEYS or lowered.startswith(RESERVED_PUSH_PREFIXES):
-            raise ValueError(f"{key} is a reserved push notification key")
-        return key
+    VARIABLES = REMOTE_VARIABLES
 
 
 class RemoteCallbackAttributes(_Input):

@@ -12,7 +12,7 @@ action already pending for the vehicle ends ``SameActionInProgress``.
 from __future__ import annotations
 
 import secrets
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 PENDING = "Pending"
 DONE = "Done"
 DEFAULT_WAKEUP_LIMIT = 100  # per vehicle and calendar month (sim)
+KEPT_PER_VEHICLE = 1000  # finished remotes kept per vehicle for GET .../remotes (sim)
 CHANNEL_TYPES = {
     "webhook": ("Header", "Query", "Body"),
     "websocket": ("Body",),
@@ -76,6 +77,7 @@ class RemoteAction:
     command: RemoteCommand
     created_at: float
     history: list[StatusEntry] = field(default_factory=list)
+    overrides: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     @property
     def done(self) -> bool:
@@ -98,6 +100,7 @@ class VehicleRemotes:
     """Per vehicle: its remotes, the queue, and what the control API scripted."""
 
     actions: dict[str, RemoteAction] = field(default_factory=dict)
+    pending: Counter[str] = field(default_factory=Counter)  # not yet Done, per action
     queue: deque[RemoteAction] = field(default_factory=deque)
     running: RemoteAction | None = None
     timer: Timer | None = None
@@ -114,8 +117,10 @@ class RemoteEngine:
         self.bus = bus
         self.effects = Effects(clock, bus)
         self._vehicles: dict[str, VehicleRemotes] = {}
+        self._generation = 0  # lifecycles of before a reset stop at their next step
 
     def reset(self) -> None:
+        self._generation += 1
         for remotes in self._vehicles.values():
             if remotes.timer is not None:
                 remotes.timer.cancel()
@@ -166,18 +171,26 @@ class RemoteEngine:
         rid = secrets.token_hex(20)
         action = RemoteAction(
             rid, vehicle.id, vehicle.vin, user_id, client_id, callback_id, command,
-            self.clock.time(),
+            self.clock.time(), overrides=overrides(command),
         )  # fmt: skip
-        busy = any(
-            not a.done and a.command.action == command.action for a in remotes.actions.values()
-        )
+        busy = remotes.pending[command.action] > 0
+        remotes.pending[command.action] += 1
         remotes.actions[rid] = action
+        if len(remotes.actions) > KEPT_PER_VEHICLE:
+            self._forget_oldest(remotes)
         if busy:
             self._run(vehicle, action, self._same_action(action, remotes.timing), alone=True)
         else:
             remotes.queue.append(action)
             self._next(vehicle)
         return action
+
+    @staticmethod
+    def _forget_oldest(remotes: VehicleRemotes) -> None:
+        """Keep the newest finished remotes (the pending ones are always kept)."""
+        excess = len(remotes.actions) - KEPT_PER_VEHICLE
+        for rid in [rid for rid, a in remotes.actions.items() if a.done][:excess]:
+            del remotes.actions[rid]
 
     def _next(self, vehicle: Vehicle) -> None:
         remotes = self.of(vehicle.id)
@@ -195,8 +208,11 @@ class RemoteEngine:
         alone: bool = False,
     ) -> None:
         """Drive a lifecycle: each value it yields is a delay before its next step."""
+        generation = self._generation
 
         def step() -> None:
+            if generation != self._generation:
+                return
             try:
                 delay = next(steps)
             except StopIteration:
@@ -292,6 +308,7 @@ class RemoteEngine:
 
     # ------------------------------------------------------------ notifications
     def _done(self, action: RemoteAction, outcome: Outcome) -> None:
+        self.of(action.vehicle_id).pending[action.command.action] -= 1
         self._emit(action, DONE, outcome.status, outcome.failure_cause, outcome.feedback_detail)
 
     def _emit(
@@ -329,7 +346,7 @@ class RemoteEngine:
                     "remotestatus": status,
                     "remotelabel": command.label or "",
                 },
-                overrides=overrides(command),
+                overrides=action.overrides,
             )
         )
 
