@@ -605,6 +605,16 @@ async def bench(opts: argparse.Namespace, certs: CertStore, tmp: Path, sim_args:
     print(f"simulator journal (last {sum(journal['counts'].values())}): {journal['counts']}")
 
 
+def serve_command(certs: CertStore, profile: Path | None, *options: str) -> list[str]:
+    """``python -m simulator serve`` on a free port with these certificates (under cProfile
+    writing to ``profile`` if given)."""
+    runner = [sys.executable]
+    if profile is not None:
+        runner += ["-m", "cProfile", "-o", str(profile.resolve())]
+    return [*runner, "-m", "simulator", "serve", "--port", "0", "--certs", str(certs.directory),
+            *options]  # fmt: skip
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_receiver":
         asyncio.run(receiver_main(Path(sys.argv[2])))
@@ -638,23 +648,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         certs = CertStore(Path(tmp) / "certs")
         certs.ensure()
-        runner = [sys.executable]
-        if opts.profile is not None:
-            runner += ["-m", "cProfile", "-o", str(opts.profile.resolve())]
-        sim_args = [
-            *runner,
-            "-m",
-            "simulator",
-            "serve",
-            "--port",
-            "0",
-            "--certs",
-            str(certs.directory),
-            "--manual-clock",
-            "--log-format",
-            "json",
-            *opts.extra_args.split(),
-        ]
+        sim_args = serve_command(
+            certs, opts.profile, "--manual-clock", "--log-format", "json", *opts.extra_args.split()
+        )
         asyncio.run(bench(opts, certs, Path(tmp), sim_args))
 
 

@@ -655,26 +655,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         certs = CertStore(Path(tmp) / "certs")
         certs.ensure()
-        runner = [sys.executable]
-        if opts.profile is not None:
-            runner += ["-m", "cProfile", "-o", str(opts.profile.resolve())]
-        sim_args = [
-            *runner,
-            "-m",
-            "simulator",
-            "serve",
-            "--port",
-            "0",
-            "--certs",
-            str(certs.directory),
-            "--vehicles",
-            str(1 + opts.latency_samples + opts.vehicles),
-            "--speed",
-            str(opts.speed),
-            "--log-format",
-            "json",
+        sim_args = delivery.serve_command(
+            certs,
+            opts.profile,
+            *("--vehicles", str(1 + opts.latency_samples + opts.vehicles)),
+            *("--speed", str(opts.speed), "--log-format", "json"),
             *opts.extra_args.split(),
-        ]
+        )
         asyncio.run(bench(opts, certs, Path(tmp), sim_args))
 
 

@@ -42,6 +42,34 @@ class Operation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def control_operation(
+    method: str,
+    path: str,
+    handler: Handler,
+    op_id: str,
+    summary: str,
+    responses: dict[int, type[BaseModel] | None],
+    *,
+    tags: tuple[str, ...],
+    body: type[BaseModel] | None = None,
+    params: tuple[Param, ...] = (),
+) -> Operation:
+    """An operation of the control API: plain JSON, no token."""
+    return Operation(
+        method,
+        path,
+        handler,
+        op_id,
+        summary,
+        responses,
+        content_type="application/json",
+        body=body,
+        params=params,
+        tags=tags,
+        security=False,
+    )
+
+
 def add_routes(app: web.Application, operations: Iterable[Operation]) -> None:
     for op in operations:
         app.router.add_route(op.method, op.path, op.handler, name=op.operation_id)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulator.api.callbacks import Webhook
 from simulator.api.http import model_response, read_model, sim_of
-from simulator.api.operations import Location, Operation, Param
+from simulator.api.operations import Location, Operation, Param, control_operation
 from simulator.api.paging import single
 from simulator.attributes import Attribute, PushNotifAttribute, WSAttribute
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER
@@ -340,18 +340,8 @@ def _op(
     body: type[BaseModel] | None = None,
     params: tuple[Param, ...] = (),
 ) -> Operation:
-    return Operation(
-        method,
-        path,
-        handler,
-        op_id,
-        summary,
-        responses,
-        content_type=_J,
-        body=body,
-        params=params,
-        tags=TAGS,
-        security=False,
+    return control_operation(
+        method, path, handler, op_id, summary, responses, tags=TAGS, body=body, params=params
     )
 
 

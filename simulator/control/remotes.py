@@ -12,7 +12,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from simulator.api.http import model_response, read_model, sim_of
-from simulator.api.operations import Operation
+from simulator.api.operations import Operation, control_operation
 from simulator.delivery.message import FailureCause
 from simulator.errors import NotFound
 from simulator.fleet.models import DoorId, LockedState, Vehicle
@@ -275,17 +275,8 @@ def _op(
     model: type[BaseModel],
     body: type[BaseModel] | None = None,
 ) -> Operation:
-    return Operation(
-        method,
-        path,
-        handler,
-        op_id,
-        summary,
-        {200: model},
-        content_type=_J,
-        body=body,
-        tags=TAGS,
-        security=False,
+    return control_operation(
+        method, path, handler, op_id, summary, {200: model}, tags=TAGS, body=body
     )
 
 
