@@ -604,3 +604,18 @@ def test_raising_to_an_unknown_callback_is_404(api: ApiClient) -> None:
                                                  "remoteEvent": DOORS_DONE}
     )  # fmt: skip
     assert response.status_code == 404
+
+
+def test_a_slow_or_dead_target_does_not_delay_other_callbacks(
+    api: ApiClient, hook: WebhookReceiver, ccsim_certs: Path
+) -> None:
+    with WebhookReceiver(ccsim_certs) as slow:
+        slow.set_delay(1.5)
+        slow_cb = create_callback(api, webhook=webhook(slow))
+        fast_cb = create_callback(api, webhook=webhook(hook))
+        raise_events(api, 3, callbackId=slow_cb)
+        started = time.monotonic()
+        (fast,) = raise_events(api, 1, callbackId=fast_cb)
+        assert ids_of(hook.wait_for_messages(1)) == [fast]
+        assert time.monotonic() - started < 1.0  # not behind the slow target's 4.5 s
+        assert len(slow.accepted()) == 0
