@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from simulator import __version__
@@ -65,6 +66,18 @@ def _rate_limit(text: str) -> RateLimit:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not DAY/BURST, two positive integers (e.g. 100000/100)"
         ) from None
+
+
+def _timestamp(text: str | datetime) -> datetime:
+    if isinstance(text, datetime):
+        return text
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an RFC 3339 time") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs an offset (Z or +HH:MM)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,6 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="a target that has not answered after this long is a failed attempt",
     )
     serve.add_argument(
+        "--start",
+        type=_timestamp,
+        default=_env_default("start", None),
+        metavar="TIME",
+        help="the clock's first reading, RFC 3339 (e.g. 2026-01-05T06:00:00Z; default now)",
+    )
+    serve.add_argument(
+        "--no-life",
+        action="store_true",
+        default=_env_flag("no_life"),
+        help="vehicles stay where they are (no commutes, charging or samples on the clock)",
+    )
+    serve.add_argument(
         "--data-dir",
         type=Path,
         default=_env_default("data_dir", None),
@@ -200,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         scenario=args.scenario,
         rate_limit=args.rate_limit,
         webhook_cas=tuple(args.webhook_cas),
+        life=not args.no_life,
+        start=_timestamp(args.start) if args.start is not None else None,
         webhook_timeout=float(args.webhook_timeout),
         data_dir=Path(args.data_dir) if args.data_dir is not None else None,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 DEFAULT_USER = "demo@example.com"
@@ -44,4 +45,6 @@ class Settings:
     webhook_timeout: float = 10.0
     shutdown_grace: float = 5.0
     delivery_journal_capacity: int = 100_000
+    life: bool = True  # vehicles drive, park and charge on the clock
+    start: datetime | None = None  # the clock's first reading (default: now)
     extra_hosts: tuple[str, ...] = field(default=())

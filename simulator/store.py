@@ -24,6 +24,7 @@ from simulator.delivery.engine import DeliveryEngine
 from simulator.errors import Conflict, InvalidField
 from simulator.events import EventBus
 from simulator.fleet.generate import generate_fleet, generate_vehicle, new_faker
+from simulator.fleet.life import FleetLife
 from simulator.fleet.models import Vehicle
 from simulator.fleet.registry import Fleet
 from simulator.journal import RequestJournal
@@ -36,11 +37,12 @@ if TYPE_CHECKING:  # faker is imported where a fleet is made: start-up stays fas
 
 
 def make_clock(settings: Settings) -> Clock:
+    start = settings.start
     if settings.manual_clock:
-        return Clock(ClockMode.MANUAL)
+        return Clock(ClockMode.MANUAL, start=start)
     if settings.speed != 1:
-        return Clock(ClockMode.ACCELERATED, speed=settings.speed)
-    return Clock(ClockMode.REAL)
+        return Clock(ClockMode.ACCELERATED, speed=settings.speed, start=start)
+    return Clock(ClockMode.REAL, start=start)
 
 
 def _seeded(key: str) -> tuple[random.Random, Faker]:
@@ -74,6 +76,8 @@ class Simulator:
             journal_capacity=settings.delivery_journal_capacity,
         )
         self.remotes = RemoteEngine(self.clock, self.bus)
+        self.life = FleetLife(self.clock, self.bus, self.fleet, self.remotes.effects, settings.seed)
+        self.life.enabled = settings.life
         self._rng, self._fake = _seeded(f"{settings.seed}:declared")
         self.reset()
 
@@ -110,6 +114,7 @@ class Simulator:
                 self.fleet.add(vehicle)
         if scenario is not None:
             self._declare(scenario)
+        self.life.reset()
         self.limits.reset(
             self.settings.rate_limit or (scenario.rate_limit if scenario is not None else None)
         )
@@ -185,4 +190,6 @@ class Simulator:
             raise InvalidField(field, f"{field}: {message}") from None
         if self.fleet.get(vehicle.id) is not None:
             raise Conflict("seed", f"a vehicle made from seed {spec.seed} already exists")
-        return self.fleet.add(vehicle)
+        self.fleet.add(vehicle)
+        self.life.adopt(vehicle)
+        return vehicle

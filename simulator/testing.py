@@ -41,7 +41,8 @@ DEFAULT_REALM = "clientsB2CPeugeot"
 
 class ThreadedSimulator:
     def __init__(self, certs: Path, **settings: Any) -> None:
-        self.settings = replace(Settings(certs=certs, port=0), **settings)
+        # a still fleet unless asked (life=True): tests see only what they do
+        self.settings = replace(Settings(certs=certs, port=0, life=False), **settings)
         self.certs = CertStore(certs)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from simulator.api.http import json_response, model_response, read_model, sim_of
-from simulator.api.operations import Location, Operation, Param, add_routes
+from simulator.api.operations import Location, Operation, Param, add_routes, control_operation
 from simulator.api.paging import single
 from simulator.auth.models import ALL_SCOPES, Client, User
 from simulator.clock import ClockError
@@ -73,6 +73,17 @@ class RequestEntry(ControlModel):
 class RequestList(ControlModel):
     total: int
     requests: list[RequestEntry]
+
+
+class LifeSetting(ControlModel):
+    enabled: bool
+
+
+class VehicleLife(ControlModel):
+    place: str
+    driving: bool
+    destination: str | None = None
+    next: datetime | None = None
 
 
 class ResetDone(ControlModel):
@@ -286,6 +297,31 @@ async def set_rate_limit(request: web.Request) -> web.Response:
         limit = RateLimit(body.perDay, body.burst)
     sim_of(request).limits.configure(client_id, limit)
     return _rate_limit_state(request, client_id)
+
+
+async def get_life(request: web.Request) -> web.Response:
+    return model_response(LifeSetting(enabled=sim_of(request).life.enabled), content_type=_J)
+
+
+async def set_life(request: web.Request) -> web.Response:
+    body = await read_model(request, LifeSetting)
+    life = sim_of(request).life
+    if body.enabled and not life.enabled:
+        life.start()
+    elif not body.enabled and life.enabled:
+        life.stop()
+    return model_response(LifeSetting(enabled=life.enabled), content_type=_J)
+
+
+async def get_vehicle_life(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    vehicle_id = request.match_info["id"]
+    if sim.fleet.get(vehicle_id) is None:
+        raise NotFound("vehicle")
+    found = sim.life.describe(vehicle_id)
+    if found is None:
+        raise ApiError(ErrorCode.CONFLICT, "the fleet's life is off", debug="enabled")
+    return model_response(VehicleLife.model_validate(found), content_type=_J)
 
 
 async def scenario_schema(request: web.Request) -> web.Response:
@@ -550,6 +586,34 @@ OPERATIONS: tuple[Operation, ...] = (
         content_type=_J,
         tags=("Control",),
         security=False,
+    ),
+    control_operation(
+        "GET",
+        "/fleet/life",
+        get_life,
+        "simGetLife",
+        "Whether vehicles live on the clock",
+        {200: LifeSetting},
+        tags=("Control",),
+    ),
+    control_operation(
+        "PUT",
+        "/fleet/life",
+        set_life,
+        "simSetLife",
+        "Start or stop the fleet's daily life (commutes, charging, samples)",
+        {200: LifeSetting},
+        tags=("Control",),
+        body=LifeSetting,
+    ),
+    control_operation(
+        "GET",
+        "/vehicles/{id}/life",
+        get_vehicle_life,
+        "simGetVehicleLife",
+        "Where the vehicle is in its day: place, driving, next departure",
+        {200: VehicleLife},
+        tags=("Control",),
     ),
     *DELIVERY_OPERATIONS,
     *REMOTE_CONTROL_OPERATIONS,

@@ -1033,3 +1033,10 @@ def new_faker() -> Faker:
     from faker import Faker
 
     return Faker()
+
+
+# the geometry and leg planner, shared with the living fleet
+offset = _offset
+distance_km = _distance_km
+bearing = _bearing
+plan_leg = _plan_leg

@@ -1,0 +1,482 @@
+"""A living fleet: every vehicle commutes, runs errands, parks, charges or refuels and
+reports its data on the simulator's clock.
+
+Each vehicle's days are planned from the seed, the vehicle and the date alone,
+so the same seed and the same clock steps give the same data.  A day plan is
+a list of departures (local time, where to).  A trip follows a gently curved
+road (the generator's legs) in ticks of 30 to 60 s: speed varies around the
+leg's average, energy falls with speed and cold, the odometer rises, and each
+tick is a data sample.  Arrived, the car parks (locked, but for the
+occasional forgetful driver), plugs in at home or work when electric, refuels
+when low, and reports rarely while asleep (its 12 V battery slowly draining).
+
+Pure domain: the clock, the bus and the vehicles; no HTTP.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from simulator.events import EventBus, VehicleSample
+from simulator.fleet import catalog
+from simulator.fleet.generate import bearing, distance_km, offset, plan_leg
+from simulator.fleet.models import (
+    Alert,
+    AlertSeverity,
+    AlertType,
+    ChargingStatus,
+    EnergyLevel,
+    IgnitionType,
+    LockedState,
+    Position,
+    PositionKind,
+    PowertrainStatus,
+    Trip,
+    Vehicle,
+    new_record_id,
+)
+
+if TYPE_CHECKING:
+    from simulator.clock import Clock, Timer
+    from simulator.fleet.registry import Fleet
+    from simulator.remotes.effects import Effects
+
+PARKED_REPORT_S = 6 * 3600.0  # an asleep car reports this rarely
+TICK_RANGE_S = (30.0, 60.0)  # a driving car reports this often
+LOW_LEVEL_PCT = 10.0
+REFUEL_BELOW_PCT = 15.0
+HOME_CHARGERS_KW = (3.7, 7.4, 7.4, 11.0)
+WORK_CHARGER_KW = 11.0
+FAST_CHARGERS_KW = (50.0, 100.0, 150.0)
+DRAIN_V_PER_DAY = 0.05
+MIN_12V = 11.9
+KEPT_TRIPS = 200
+
+
+@dataclass(slots=True)
+class Departure:
+    at: float  # POSIX seconds
+    place: str  # home, work, errand-N, far
+
+
+@dataclass(slots=True, eq=False)
+class Drive:
+    """A trip in progress."""
+
+    trip_id: str
+    points: list[tuple[float, float]]
+    fractions: list[float]
+    distance_km: float
+    avg_kmh: float
+    max_kmh: float
+    started_at: float
+    start_mileage: float
+    place: str
+    done_km: float = 0.0
+    top_kmh: float = 0.0
+    electric_km: float = 0.0
+    kwh: float = 0.0
+    litres: float = 0.0
+    fuel_start: EnergyLevel | None = None
+    electric_start: EnergyLevel | None = None
+    waypoints: list[Position] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class Life:
+    """What the fleet engine keeps per vehicle (small: most vehicles are parked)."""
+
+    vehicle: Vehicle
+    home: tuple[float, float]
+    work: tuple[float, float]
+    home_kw: float
+    errands: tuple[tuple[float, float], ...]
+    at_place: str = "home"
+    drive: Drive | None = None
+    timer: Timer | None = None
+    report: Timer | None = None
+
+
+def _key(seed: int, vehicle: Vehicle, *parts: object) -> str:
+    return ":".join(str(p) for p in (seed, vehicle.id, *parts))
+
+
+class FleetLife:
+    def __init__(self, clock: Clock, bus: EventBus, fleet: Fleet, effects: Effects, seed: int):
+        self.clock = clock
+        self.bus = bus
+        self.fleet = fleet
+        self.effects = effects
+        self.seed = seed
+        self.enabled = False
+        self._lives: dict[str, Life] = {}
+
+    # ------------------------------------------------------------ switching
+    def start(self) -> None:
+        """Bring every vehicle of the fleet to life (and those added later, by ``adopt``)."""
+        self.enabled = True
+        for vehicle in self.fleet:
+            self.adopt(vehicle)
+
+    def stop(self) -> None:
+        """Vehicles stay where they are (a trip in progress ends where the car is)."""
+        self.enabled = False
+        for life in self._lives.values():
+            if life.drive is not None:
+                self._arrive(life, early=True)
+            for timer in (life.timer, life.report):
+                if timer is not None:
+                    timer.cancel()
+        self._lives.clear()
+
+    def reset(self) -> None:
+        """After the fleet was made again: forget the old lives, start the new ones."""
+        for life in self._lives.values():
+            for timer in (life.timer, life.report):
+                if timer is not None:
+                    timer.cancel()
+        self._lives.clear()
+        if self.enabled:
+            self.start()
+
+    def adopt(self, vehicle: Vehicle) -> None:
+        if not self.enabled or vehicle.id in self._lives:
+            return
+        rng = random.Random(_key(self.seed, vehicle, "places"))
+        home = (vehicle.home_lon, vehicle.home_lat)
+        angle = rng.uniform(0, 2 * math.pi)
+        km = rng.uniform(3.0, 18.0)
+        work = offset(home[0], home[1], km * math.sin(angle), km * math.cos(angle))
+        errands = tuple(
+            offset(home[0], home[1], rng.uniform(-6, 6), rng.uniform(-6, 6)) for _ in range(4)
+        )
+        life = Life(vehicle, home, work, rng.choice(HOME_CHARGERS_KW), errands)
+        position = vehicle.state.position
+        if distance_km((position.lon, position.lat), home) > 0.5:
+            life.at_place = "elsewhere"
+        self._lives[vehicle.id] = life
+        self._plan(life)
+        self._park_report(life)
+
+    def describe(self, vehicle_id: str) -> dict[str, object] | None:
+        life = self._lives.get(vehicle_id)
+        if life is None:
+            return None
+        drive = life.drive
+        return {
+            "place": life.at_place,
+            "driving": drive is not None,
+            "destination": drive.place if drive is not None else None,
+            "next": (
+                datetime.fromtimestamp(life.timer.due, UTC)
+                if life.timer is not None and drive is None
+                else None
+            ),
+        }
+
+    # ------------------------------------------------------------ planning
+    def day_plan(self, vehicle: Vehicle, day: date) -> list[Departure]:
+        """The departures of one local day: a pure function of seed, vehicle and date."""
+        rng = random.Random(_key(self.seed, vehicle, "day", day.isoformat()))
+        zone = catalog.city_zone(vehicle.home)
+
+        def at(hour: float) -> float:
+            minutes = int(hour * 60)
+            local = datetime.combine(day, time(minutes // 60 % 24, minutes % 60), zone)
+            return local.timestamp() + rng.uniform(0, 59)
+
+        plan: list[Departure] = []
+        if day.weekday() < 5 and rng.random() < 0.85:
+            plan.append(Departure(at(rng.gauss(7.6, 0.5)), "work"))
+            plan.append(Departure(at(rng.gauss(17.6, 0.6)), "home"))
+            if rng.random() < 0.3:
+                leave = rng.uniform(18.8, 20.0)
+                plan.append(Departure(at(leave), f"errand-{rng.randrange(4)}"))
+                plan.append(Departure(at(leave + rng.uniform(0.5, 1.5)), "home"))
+        else:
+            hour = rng.uniform(9.5, 11.5)
+            for _ in range(rng.choice((0, 1, 1, 2))):
+                far = rng.random() < 0.1
+                plan.append(Departure(at(hour), "far" if far else f"errand-{rng.randrange(4)}"))
+                hour += rng.uniform(3.0, 5.0) if far else rng.uniform(0.5, 2.5)
+                plan.append(Departure(at(min(hour, 22.5)), "home"))
+                hour += rng.uniform(0.5, 2.0)
+        plan.sort(key=lambda d: d.at)
+        return plan
+
+    def _next_departure(self, vehicle: Vehicle, now: float) -> Departure | None:
+        zone = catalog.city_zone(vehicle.home)
+        today = datetime.fromtimestamp(now, zone).date()
+        for offset_days in range(8):
+            for departure in self.day_plan(vehicle, today + timedelta(days=offset_days)):
+                if departure.at > now:
+                    return departure
+        return None
+
+    def _plan(self, life: Life) -> None:
+        departure = self._next_departure(life.vehicle, self.clock.time())
+        if departure is None:
+            return
+        life.timer = self.clock.call_at(departure.at, lambda: self._depart(life, departure))
+
+    def _target(self, life: Life, place: str, rng: random.Random) -> tuple[float, float]:
+        if place == "home":
+            return life.home
+        if place == "work":
+            return life.work
+        if place == "far":
+            angle = rng.uniform(0, 2 * math.pi)
+            km = rng.uniform(40.0, 120.0)
+            return offset(life.home[0], life.home[1], km * math.sin(angle), km * math.cos(angle))
+        return life.errands[int(place.rsplit("-", 1)[1]) % len(life.errands)]
+
+    # ------------------------------------------------------------ driving
+    def _depart(self, life: Life, departure: Departure) -> None:
+        life.timer = None
+        vehicle = life.vehicle
+        state = vehicle.state
+        rng = random.Random(_key(self.seed, vehicle, "trip", int(departure.at)))
+        blocked = state.immobilized or not state.online or life.drive is not None
+        if blocked:
+            self._plan(life)
+            return
+        place = departure.place
+        target = self._target(life, place, rng)
+        if state.destination is not None:  # a Navigation remote: this trip goes there
+            target = (state.destination.lon, state.destination.lat)
+            place = "navigation"
+            state.destination = None
+        here = (state.position.lon, state.position.lat)
+        if distance_km(here, target) < 0.3:
+            life.at_place = place
+            self._plan(life)
+            return
+        leg = plan_leg(rng, here, target, vehicle.model.max_speed_kmh)
+        now = self.clock.time()
+        drive = Drive(
+            trip_id=new_record_id(rng),
+            points=list(leg.points),
+            fractions=list(leg.fractions),
+            distance_km=leg.distance_km,
+            avg_kmh=leg.avg_speed_kmh,
+            max_kmh=leg.max_speed_kmh,
+            started_at=now,
+            start_mileage=state.mileage_km,
+            place=place,
+            fuel_start=state.fuel.snapshot() if state.fuel is not None else None,
+            electric_start=state.electric.snapshot() if state.electric is not None else None,
+        )
+        life.drive = drive
+        electric = state.electric
+        if electric is not None and electric.charging.plugged:
+            if electric.charging.status is ChargingStatus.IN_PROGRESS:
+                self.effects.stop_charging(vehicle, ChargingStatus.STOPPED)
+            electric.charging = replace(
+                electric.charging, plugged=False, status=ChargingStatus.DISCONNECTED
+            )
+        state.ignition = IgnitionType.START
+        state.powertrain = PowertrainStatus.RUNNING
+        state.moving = False  # until the first stretch
+        state.speed_kmh = 0.0
+        state.locked_states = (LockedState.LOCKED,)
+        state.open_doors = frozenset()
+        state.battery_voltage = round(rng.uniform(13.8, 14.4), 2)
+        drive.waypoints.append(replace(state.position, at=self.clock.now()))
+        self._report(life, "ignition-on")
+        self._tick_later(life, rng)
+
+    def _tick_later(self, life: Life, rng: random.Random) -> None:
+        delay = rng.uniform(*TICK_RANGE_S)
+        life.timer = self.clock.call_later(delay, lambda: self._tick(life, delay, rng))
+
+    def _tick(self, life: Life, dt: float, rng: random.Random) -> None:
+        life.timer = None
+        drive = life.drive
+        if drive is None:
+            return
+        state = life.vehicle.state
+        speed = min(drive.max_kmh, max(8.0, rng.gauss(drive.avg_kmh, drive.avg_kmh * 0.25)))
+        step_km = min(speed * dt / 3600.0, drive.distance_km - drive.done_km)
+        drive.done_km += step_km
+        drive.top_kmh = max(drive.top_kmh, speed)
+        self._consume(life, step_km, speed)
+        state.mileage_km = round(state.mileage_km + step_km, 3)
+        state.acceleration = round((speed - state.speed_kmh) / 3.6 / dt, 2)
+        state.moving = True
+        state.speed_kmh = round(speed, 1)
+        lon, lat, heading = self._along(drive, drive.done_km / drive.distance_km)
+        state.position = replace(
+            state.position,
+            lon=lon,
+            lat=lat,
+            heading=heading,
+            at=self.clock.now(),
+            kind=PositionKind.ACQUIRE,
+        )
+        if len(drive.waypoints) < 40:
+            drive.waypoints.append(state.position)
+        if drive.done_km >= drive.distance_km - 1e-9:
+            self._arrive(life)
+            return
+        self._report(life, "driving")
+        self._tick_later(life, rng)
+
+    @staticmethod
+    def _along(drive: Drive, fraction: float) -> tuple[float, float, int]:
+        points, fractions = drive.points, drive.fractions
+        for i in range(1, len(points)):
+            if fraction <= fractions[i] or i == len(points) - 1:
+                span = (fractions[i] - fractions[i - 1]) or 1.0
+                t = min(1.0, max(0.0, (fraction - fractions[i - 1]) / span))
+                a, b = points[i - 1], points[i]
+                lon = round(a[0] + (b[0] - a[0]) * t, 6)
+                lat = round(a[1] + (b[1] - a[1]) * t, 6)
+                return lon, lat, bearing(a, b)
+        return points[-1][0], points[-1][1], 0
+
+    def _consume(self, life: Life, km: float, speed: float) -> None:
+        """Energy for ``km`` at ``speed``: more when fast and when cold."""
+        state = life.vehicle.state
+        drive = life.drive
+        assert drive is not None
+        cold = max(0.0, 15.0 - state.air_temp_c)
+        electric, fuel = state.electric, state.fuel
+        if electric is not None and (fuel is None or electric.level > 1.0):
+            factor = (1.0 + 0.012 * cold) * (1.0 + max(0.0, speed - 90.0) / 100.0)
+            kwh = km * electric.consumption_kwh_per_100km * factor / 100.0
+            electric.level = round(max(0.0, electric.level - kwh / electric.usable_kwh * 100), 2)
+            drive.electric_km += km
+            drive.kwh += kwh
+            return
+        if fuel is not None:
+            factor = (1.0 + 0.004 * cold) * (1.25 if speed < 25 else 1.0)
+            factor *= 1.0 + max(0.0, speed - 100.0) / 120.0
+            litres = km * fuel.consumption_l_per_100km * factor / 100.0
+            fuel.level = round(max(0.0, fuel.level - litres / fuel.tank_l * 100.0), 2)
+            drive.litres += litres
+
+    def _arrive(self, life: Life, early: bool = False) -> None:
+        drive = life.drive
+        assert drive is not None
+        life.drive = None
+        vehicle = life.vehicle
+        state = vehicle.state
+        rng = random.Random(_key(self.seed, vehicle, "arrive", int(drive.started_at)))
+        now = self.clock.now()
+        state.ignition = IgnitionType.STOP
+        state.powertrain = PowertrainStatus.NOT_RUNNING
+        state.moving = False
+        state.speed_kmh = 0.0
+        state.acceleration = 0.0
+        state.battery_voltage = round(rng.uniform(12.5, 12.8), 2)
+        forgot = rng.random() < 0.04
+        state.locked_states = (LockedState.UNLOCKED,) if forgot else (LockedState.LOCKED,)
+        state.awake_until = now + timedelta(minutes=3)
+        life.at_place = "elsewhere" if early else drive.place
+        waypoints = (*drive.waypoints, replace(state.position, at=now))
+        electric, fuel = state.electric, state.fuel
+        vehicle.trips.append(
+            Trip(
+                id=drive.trip_id,
+                started_at=datetime.fromtimestamp(drive.started_at, UTC),
+                ended_at=now,
+                start_mileage_km=round(drive.start_mileage, 1),
+                distance_km=round(drive.done_km, 1),
+                max_speed_kmh=round(drive.top_kmh, 1),
+                electric_distance_km=round(drive.electric_km, 1),
+                fuel_start=drive.fuel_start,
+                fuel_end=fuel.snapshot() if fuel is not None else None,
+                fuel_used=round(drive.litres, 2) if fuel is not None else None,
+                electric_start=drive.electric_start,
+                electric_end=electric.snapshot() if electric is not None else None,
+                electric_used_kwh=round(drive.kwh, 2) if electric is not None else None,
+                waypoints=waypoints,
+            )
+        )
+        if len(vehicle.trips) > KEPT_TRIPS:
+            vehicle.trips.trim(KEPT_TRIPS)
+        self._low_energy_alerts(vehicle, now)
+        self._report(life, "ignition-off")
+        if not early:
+            self._refill(life, rng)
+            self._plan(life)
+
+    def _refill(self, life: Life, rng: random.Random) -> None:
+        vehicle = life.vehicle
+        state = vehicle.state
+        electric, fuel = state.electric, state.fuel
+        if fuel is not None and fuel.level < REFUEL_BELOW_PCT and electric is None:
+            fuel.level = 100.0
+            self._report(life, "refuelled")
+        if electric is None:
+            return
+        hour = self.clock.now().astimezone(catalog.city_zone(vehicle.home)).hour
+        power = 0.0
+        if life.at_place == "home" and (hour >= 17 or hour < 7 or electric.level < 50):
+            power = life.home_kw
+        elif life.at_place == "work" and rng.random() < 0.3:
+            power = WORK_CHARGER_KW
+        elif electric.level < 20 and fuel is None:
+            power = rng.choice(FAST_CHARGERS_KW)
+        elif fuel is not None and fuel.level < REFUEL_BELOW_PCT:
+            fuel.level = 100.0
+            self._report(life, "refuelled")
+        if power and electric.level < 95:
+            electric.charging = replace(electric.charging, plugged=True, charger_power_kw=power)
+            self.effects.start_charging(vehicle)
+            self._report(life, "charging")
+
+    def _low_energy_alerts(self, vehicle: Vehicle, now: datetime) -> None:
+        state = vehicle.state
+        active = {a.type for a in vehicle.alerts if a.ended_at is None}
+        kinds = (
+            (state.fuel, AlertType.FUEL_LEVEL_LOW),
+            (state.electric, AlertType.PREHEATING_PREVENTILATION_DEACTIVATED_BATTERY_LOW),
+        )
+        for energy, kind in kinds:
+            if energy is None:
+                continue
+            if energy.level < LOW_LEVEL_PCT and kind not in active:
+                vehicle.alerts.append(
+                    Alert(
+                        id=new_record_id(random.Random(_key(self.seed, vehicle, kind, now))),
+                        type=kind,
+                        severity=AlertSeverity.WARNING,
+                        started_at=now,
+                        start_position=state.position,
+                    )
+                )
+            elif energy.level >= LOW_LEVEL_PCT and kind in active:
+                for alert in vehicle.alerts:
+                    if alert.type is kind and alert.ended_at is None:
+                        alert.ended_at = now
+                        alert.end_position = state.position
+
+    # ------------------------------------------------------------ reporting
+    def _report(self, life: Life, cause: str) -> None:
+        vehicle = life.vehicle
+        state = vehicle.state
+        if not state.online:
+            return
+        now = self.clock.now()
+        state.updated_at = now
+        vehicle.updated_at = now
+        self.bus.publish(VehicleSample(vehicle.id, vehicle.vin, self.clock.time(), cause))
+
+    def _park_report(self, life: Life) -> None:
+        """Asleep: a sample every few hours, the 12 V battery a little lower each time."""
+
+        def report() -> None:
+            life.report = None
+            state = life.vehicle.state
+            if life.drive is None:
+                drain = DRAIN_V_PER_DAY * PARKED_REPORT_S / 86400
+                state.battery_voltage = round(max(MIN_12V, state.battery_voltage - drain), 3)
+                self._report(life, "parked")
+            self._park_report(life)
+
+        life.report = self.clock.call_later(PARKED_REPORT_S, report)
