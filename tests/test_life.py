@@ -195,3 +195,62 @@ def test_charging_rises_and_stops_at_full(tmp_path_factory: pytest.TempPathFacto
         assert electric.charging.status is ChargingStatus.FINISHED
 
     asyncio.run(run())
+
+
+def _remote(api: ApiClient, hook_url: str, vid: str, body: dict[str, Any]) -> None:
+    callback = api.raw(
+        "POST",
+        "/connectedcar/v4/user/callbacks",
+        params={"client_id": "demo-client"},
+        headers=api.headers(),
+        json={
+            "label": "r",
+            "type": ["Remote"],
+            "callback": {"webhook": {"target": hook_url, "name": "r"}},
+        },
+    ).json()["callbackId"]
+    sent = api.raw(
+        "POST",
+        f"/connectedcar/v4/user/vehicles/{vid}/callbacks/{callback}/remotes",
+        params={"client_id": "demo-client"},
+        headers=api.headers(),
+        json=body,
+    )
+    assert sent.status_code == 202, sent.text
+    advance(api, 120)  # the remote is done well within two minutes
+
+
+def test_an_immobilized_vehicle_does_not_start_trips(
+    living: ThreadedSimulator, ccsim_webhook: Any
+) -> None:
+    api = ApiClient(living)
+    vid = api.vehicle_ids()[0]
+    _remote(api, ccsim_webhook.url, vid, {"immobilization": {"activate": True}})
+    before = api.get(f"/user/vehicles/{vid}/trips").json()["total"]
+    mileage = api.get(f"/user/vehicles/{vid}/status").json()["odometer"]["mileage"]
+    for _ in range(4):  # Monday and Tuesday, with their commutes
+        advance(api, 12 * 3600)
+        api.token = living.token()["access_token"]
+    assert api.get(f"/user/vehicles/{vid}/trips").json()["total"] == before
+    assert api.get(f"/user/vehicles/{vid}/status").json()["odometer"]["mileage"] == mileage
+    api.session.close()
+
+
+def test_the_next_trip_goes_to_the_navigation_destination(
+    living: ThreadedSimulator, ccsim_webhook: Any
+) -> None:
+    api = ApiClient(living)
+    vid = api.vehicle_ids()[0]
+    home = api.get(f"/user/vehicles/{vid}/lastPosition").json()["geometry"]["coordinates"]
+    target = [round(home[0] + 0.05, 6), round(home[1] + 0.03, 6)]
+    body = {"navigation": {"positions": [{"type": "Point", "coordinates": target}]}}
+    _remote(api, ccsim_webhook.url, vid, body)
+    for _ in range(2 * 24 * 4):  # until the vehicle has driven there and parked
+        advance(api, 900)
+        api.token = living.token()["access_token"]
+        life = api.raw("GET", f"/simulator/v1/vehicles/{vid}/life").json()
+        if life["place"] == "navigation":
+            break
+    position = api.get(f"/user/vehicles/{vid}/lastPosition").json()["geometry"]["coordinates"]
+    assert position[:2] == pytest.approx(target, abs=1e-4)
+    api.session.close()

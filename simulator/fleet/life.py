@@ -29,6 +29,10 @@ from simulator.fleet.models import (
     AlertSeverity,
     AlertType,
     ChargingStatus,
+    Collision,
+    CollisionDetail,
+    CollisionSeverity,
+    CollisionSide,
     EnergyLevel,
     IgnitionType,
     LockedState,
@@ -38,6 +42,7 @@ from simulator.fleet.models import (
     Trip,
     Vehicle,
     new_record_id,
+    telemetry_snapshot,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +60,15 @@ FAST_CHARGERS_KW = (50.0, 100.0, 150.0)
 DRAIN_V_PER_DAY = 0.05
 MIN_12V = 11.9
 KEPT_TRIPS = 200
+KEPT_TELEMETRY = 200
+TYRE_ALERT_PER_TRIP = 0.01
+COLLISION_PER_TRIP = 0.002
+TYRE_ALERTS = (
+    AlertType.LEFT_FRONT_TIRE_UNDER_INFLATED,
+    AlertType.RIGHT_FRONT_TIRE_UNDER_INFLATED,
+    AlertType.LEFT_REAR_TIRE_UNDER_INFLATED,
+    AlertType.RIGHT_REAR_TIRE_UNDER_INFLATED,
+)
 
 
 @dataclass(slots=True)
@@ -400,6 +414,12 @@ class FleetLife:
         if len(vehicle.trips) > KEPT_TRIPS:
             vehicle.trips.trim(KEPT_TRIPS)
         self._low_energy_alerts(vehicle, now)
+        self._road_events(vehicle, drive, now, rng)
+        vehicle.telemetry.append(
+            telemetry_snapshot(vehicle, new_record_id(rng), at=now, trip_id=drive.trip_id)
+        )
+        if len(vehicle.telemetry) > KEPT_TELEMETRY:
+            vehicle.telemetry.trim(KEPT_TELEMETRY)
         self._report(life, "ignition-off")
         if not early:
             self._refill(life, rng)
@@ -429,6 +449,48 @@ class FleetLife:
             electric.charging = replace(electric.charging, plugged=True, charger_power_kw=power)
             self.effects.start_charging(vehicle)
             self._report(life, "charging")
+
+    def _road_events(
+        self, vehicle: Vehicle, drive: Drive, now: datetime, rng: random.Random
+    ) -> None:
+        """Rare things a trip brings: a tyre losing pressure (found again fixed a few trips
+        later), a minor collision."""
+        state = vehicle.state
+        for alert in vehicle.alerts:
+            if alert.type in TYRE_ALERTS and alert.ended_at is None and rng.random() < 0.3:
+                alert.ended_at = now
+                alert.end_position = state.position
+        active = {a.type for a in vehicle.alerts if a.ended_at is None}
+        if rng.random() < TYRE_ALERT_PER_TRIP:
+            kind = rng.choice(TYRE_ALERTS)
+            if kind not in active:
+                vehicle.alerts.append(
+                    Alert(
+                        id=new_record_id(rng),
+                        type=kind,
+                        severity=AlertSeverity.WARNING,
+                        started_at=now,
+                        start_position=state.position,
+                        trip_id=drive.trip_id,
+                    )
+                )
+        if rng.random() < COLLISION_PER_TRIP:
+            vehicle.collisions.append(
+                Collision(
+                    id=new_record_id(rng),
+                    at=now,
+                    position=state.position,
+                    details=(
+                        CollisionDetail(
+                            side=rng.choice(tuple(CollisionSide)),
+                            severity=CollisionSeverity.MINIMAL,
+                        ),
+                    ),
+                    tipped_over=False,
+                    pedestrian=False,
+                    trip_id=drive.trip_id,
+                )
+            )
 
     def _low_energy_alerts(self, vehicle: Vehicle, now: datetime) -> None:
         state = vehicle.state
