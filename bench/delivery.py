@@ -209,6 +209,12 @@ async def receiver_main(certs: Path) -> None:
     app.router.add_post("/reset", reset)
     app.router.add_get("/wait", wait)
     app.router.add_get("/last", last)
+    await serve_until_sigterm(app, certs)
+
+
+async def serve_until_sigterm(app: web.Application, certs: Path) -> None:
+    """Serve ``app`` over HTTPS (``webhook.pem``) on a free port, print the ready line,
+    stop on SIGTERM."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(

@@ -46,7 +46,6 @@ import argparse
 import asyncio
 import json
 import re
-import signal
 import ssl
 import statistics
 import sys
@@ -155,19 +154,7 @@ async def receiver_main(certs: Path) -> None:
     app.router.add_post("/reset", reset)
     app.router.add_get("/stats", stats)
     app.router.add_post("/remotes", remotes)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(
-        runner, "127.0.0.1", 0, ssl_context=CertStore(certs).webhook_server_context()
-    )
-    await site.start()
-    server = site._server
-    assert isinstance(server, asyncio.base_events.Server)
-    print(f"ready https://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
-    done = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
-    await done.wait()
-    await runner.cleanup()
+    await delivery.serve_until_sigterm(app, certs)
 
 
 # ------------------------------------------------------------------ remote load generator

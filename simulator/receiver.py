@@ -14,6 +14,7 @@ be switched on at any time and apply to the next requests.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import itertools
@@ -90,7 +91,7 @@ def _check_status(status: int) -> int:
     return status
 
 
-class _BackgroundServer:
+class _BackgroundServer(abc.ABC):
     """An aiohttp low-level server on its own event loop in a daemon thread."""
 
     _thread_name = "ccsim-receiver"
@@ -256,11 +257,12 @@ class _BackgroundServer:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _close_connections(self) -> None:
+    async def _close_connections(self) -> None:  # noqa: B027 - optional hook
         """Hook: close long-lived connections gracefully before the transports go."""
 
+    @abc.abstractmethod
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        raise NotImplementedError
+        """Answer one request (each receiver records what it receives)."""
 
 
 class WebhookReceiver(_BackgroundServer):
