@@ -14,6 +14,27 @@ import time
 from dataclasses import dataclass
 
 
+def take_response(buffer: bytearray) -> tuple[int, bytes] | None:
+    """Cut one complete HTTP/1.1 response (``Content-Length`` framed) off ``buffer``:
+    its status and body, or None while it is incomplete."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = bytes(buffer[:end]).lower()
+    marker = head.find(b"content-length:")
+    length = 0
+    if marker >= 0:
+        line_end = head.find(b"\r\n", marker)
+        length = int(head[marker + 15 : line_end if line_end >= 0 else None])
+    total = end + 4 + length
+    if len(buffer) < total:
+        return None
+    status = int(head[9:12])
+    body = bytes(buffer[end + 4 : total])
+    del buffer[:total]
+    return status, body
+
+
 @dataclass
 class LoadResult:
     requests: int
@@ -57,22 +78,9 @@ class _Conn(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = bytes(self.buffer[:end]).lower()
-            marker = head.find(b"content-length:")
-            length = 0
-            if marker >= 0:
-                line_end = head.find(b"\r\n", marker)
-                length = int(head[marker + 15 : line_end if line_end >= 0 else None])
-            total = end + 4 + length
-            if len(self.buffer) < total:
-                return
-            ok = head.startswith(b"http/1.1 200")
-            del self.buffer[:total]
-            self.state.record(ok, time.perf_counter() - self.sent_at)
+        while (response := take_response(self.buffer)) is not None:
+            status, _ = response
+            self.state.record(status == 200, time.perf_counter() - self.sent_at)
             self._send()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -63,7 +63,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import delivery
 import http_status
-from loadgen import LoadResult, _Conn, _State, run_load
+from loadgen import LoadResult, _Conn, _State, run_load, take_response
 
 from simulator.remotes.engine import Timing
 from simulator.tls import CertStore
@@ -208,22 +208,8 @@ class RemoteConn(_Conn):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = bytes(self.buffer[:end]).lower()
-            marker = head.find(b"content-length:")
-            length = 0
-            if marker >= 0:
-                line_end = head.find(b"\r\n", marker)
-                length = int(head[marker + 15 : line_end if line_end >= 0 else None])
-            total = end + 4 + length
-            if len(self.buffer) < total:
-                return
-            status = int(head[9:12])
-            body = bytes(self.buffer[end + 4 : total])
-            del self.buffer[:total]
+        while (response := take_response(self.buffer)) is not None:
+            status, body = response
             self.remote_state.answer(status, body, time.perf_counter() - self.sent_at)
             self._send()
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from simulator.api.http import json_response, model_response, read_model, sim_of
 from simulator.api.operations import Location, Operation, Param, add_routes, control_operation
@@ -15,6 +15,7 @@ from simulator.api.paging import single
 from simulator.auth.models import ALL_SCOPES, Client, User
 from simulator.clock import ClockError
 from simulator.config import RateLimit
+from simulator.control.base import ControlModel
 from simulator.control.deliveries import DELIVERY_OPERATIONS
 from simulator.control.remotes import REMOTE_CONTROL_OPERATIONS
 from simulator.errors import ApiError, ErrorCode, InvalidField, NotFound
@@ -22,10 +23,6 @@ from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec
 
 _J = "application/json"
 _Q: Location = "query"
-
-
-class ControlModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ClockState(ControlModel):

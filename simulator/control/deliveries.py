@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from simulator.api.callbacks import Webhook
 from simulator.api.http import model_response, read_model, sim_of
@@ -15,6 +15,7 @@ from simulator.api.operations import Location, Operation, Param, control_operati
 from simulator.api.paging import single
 from simulator.attributes import Attribute, PushNotifAttribute, WSAttribute
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER
+from simulator.control.base import ControlModel
 from simulator.delivery.callbacks import CallbackType
 from simulator.delivery.journal import DeliveryRecord, Outcome
 from simulator.delivery.message import MonitorEvent, RemoteEvent
@@ -26,17 +27,13 @@ _Q: Location = "query"
 TAGS = ("Deliveries",)
 
 
-class _Control(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Overrides(_Control):
+class Overrides(ControlModel):
     webhook: list[Attribute] = Field(default_factory=list)
     websocket: list[WSAttribute] = Field(default_factory=list)
     pushnotif: list[PushNotifAttribute] = Field(default_factory=list)
 
 
-class RetryPolicyIn(_Control):
+class RetryPolicyIn(ControlModel):
     """The older monitor form's ``retryPolicy``."""
 
     policy: Literal["None", "Bounded", "Always"]
@@ -44,12 +41,12 @@ class RetryPolicyIn(_Control):
     retryDelay: int = Field(default=10, ge=1, le=86_400)
 
 
-class BatchNotifyIn(_Control):
+class BatchNotifyIn(ControlModel):
     size: int = Field(ge=1, le=1000)
     timeWindow: int = Field(ge=1, le=86_400)
 
 
-class RaiseNotification(_Control):
+class RaiseNotification(ControlModel):
     """Raise events as a remote or a monitor would: to a registered callback
     (``callbackId``), or to an older-form monitor's own ``webhook``."""
 
@@ -78,11 +75,11 @@ class RaiseNotification(_Control):
         return self
 
 
-class Raised(_Control):
+class Raised(ControlModel):
     eventIds: list[str]
 
 
-class DeliveryEntry(_Control):
+class DeliveryEntry(ControlModel):
     seq: int
     eventId: str
     callbackId: str | None = None
@@ -99,13 +96,13 @@ class DeliveryEntry(_Control):
     latencyMs: float | None = None
 
 
-class DeliveryList(_Control):
+class DeliveryList(ControlModel):
     total: int
     counts: dict[str, int]
     deliveries: list[DeliveryEntry]
 
 
-class DeadLetterEntry(_Control):
+class DeadLetterEntry(ControlModel):
     eventId: str
     callbackId: str | None = None
     channel: str
@@ -117,15 +114,15 @@ class DeadLetterEntry(_Control):
     raisedAt: datetime
 
 
-class DeadLetterList(_Control):
+class DeadLetterList(ControlModel):
     deadLetters: list[DeadLetterEntry]
 
 
-class Replayed(_Control):
+class Replayed(ControlModel):
     replayed: int
 
 
-class LaneState(_Control):
+class LaneState(ControlModel):
     lane: str
     callbackId: str | None = None
     channel: str
@@ -134,16 +131,16 @@ class LaneState(_Control):
     waitingRetry: int
 
 
-class PendingState(_Control):
+class PendingState(ControlModel):
     total: int
     lanes: list[LaneState]
 
 
-class DeliveryConfig(_Control):
+class DeliveryConfig(ControlModel):
     timeoutSeconds: float = Field(gt=0, le=600)
 
 
-class PushOutbox(_Control):
+class PushOutbox(ControlModel):
     device: str
     messages: list[dict[str, Any]]
 

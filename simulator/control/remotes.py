@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from simulator.api.http import model_response, read_model, sim_of
 from simulator.api.operations import Operation, control_operation
+from simulator.control.base import ControlModel
 from simulator.delivery.message import FailureCause
 from simulator.errors import NotFound
 from simulator.fleet.models import DoorId, LockedState, Vehicle
@@ -23,11 +24,7 @@ _J = "application/json"
 TAGS = ("Remotes control",)
 
 
-class _Control(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class StatusStep(_Control):
+class StatusStep(ControlModel):
     at: datetime
     type: str  # Pending or Done
     status: str
@@ -35,7 +32,7 @@ class StatusStep(_Control):
     feedbackDetail: str | None = None
 
 
-class RemoteHistory(_Control):
+class RemoteHistory(ControlModel):
     remoteActionId: str
     type: str
     action: str
@@ -48,12 +45,12 @@ class RemoteHistory(_Control):
     history: list[StatusStep]
 
 
-class RemoteHistoryList(_Control):
+class RemoteHistoryList(ControlModel):
     vehicleId: str
     remotes: list[RemoteHistory]
 
 
-class TimingIn(_Control):
+class TimingIn(ControlModel):
     """Simulated seconds per step."""
 
     accept: float | None = Field(default=None, ge=0, le=3600)
@@ -65,7 +62,7 @@ class TimingIn(_Control):
     awake: float | None = Field(default=None, ge=0, le=86_400)
 
 
-class Behaviour(_Control):
+class Behaviour(ControlModel):
     """How the vehicle answers remotes; every member optional in a PATCH."""
 
     online: bool | None = None
@@ -77,19 +74,19 @@ class Behaviour(_Control):
     timing: TimingIn | None = None
 
 
-class FailureIn(_Control):
+class FailureIn(ControlModel):
     cause: FailureCause
     count: int = Field(default=1, ge=1, le=10_000)
     action: ActionName | None = Field(default=None, description="only remotes of this action")
 
 
-class FailureOut(_Control):
+class FailureOut(ControlModel):
     cause: str
     remaining: int
     action: str | None = None
 
 
-class BehaviourState(_Control):
+class BehaviourState(ControlModel):
     vehicleId: str
     online: bool
     asleep: bool
@@ -105,7 +102,7 @@ class BehaviourState(_Control):
     processes: dict[str, Any]
 
 
-class StateInjection(_Control):
+class StateInjection(ControlModel):
     """Set vehicle data directly (a data sample follows, as if the car reported it)."""
 
     openDoors: list[DoorId] | None = None

@@ -8,16 +8,18 @@ it after its restart.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.delivery.callbacks import Callback, CallbackStatus, CallbackType
 from simulator.delivery.journal import DeadLetter, DeliveryRecord
 from simulator.events import Notification
+
+if TYPE_CHECKING:
+    import sqlite3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
@@ -52,9 +54,11 @@ class DeliveryStore:
     FILE = "delivery.sqlite3"
 
     def __init__(self, directory: Path) -> None:
+        import sqlite3  # only with --data-dir: start-up without it does not load it
+
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / self.FILE
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db: sqlite3.Connection = sqlite3.connect(self.path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)

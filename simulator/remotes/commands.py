@@ -394,7 +394,7 @@ class _WakeUpIn(_Input):
 class _Params(BaseModel):
     """An action's parameters, built by :func:`parse_remote` (not read from JSON)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     def wire(self) -> dict[str, Any]:
         """The action object of the canonical request."""
