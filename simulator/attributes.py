@@ -11,7 +11,9 @@ the API both use these models.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -99,3 +101,41 @@ class PushNotifAttribute(AttributeBase):
         if lowered in RESERVED_PUSH_KEYS or lowered.startswith(RESERVED_PUSH_PREFIXES):
             raise ValueError(f"{key} is a reserved push notification key")
         return key
+
+
+def absolute_url(target: str, schemes: tuple[str, ...], what: str) -> str:
+    """``target`` if it is an absolute URL with one of ``schemes``, else ValueError."""
+    check_chars(target)
+    if any(char.isspace() for char in target):
+        raise ValueError(f"must be {what}")
+    try:
+        parts = urlsplit(target)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError(f"must be {what}") from None
+    if parts.scheme.lower() not in schemes or not parts.hostname:
+        raise ValueError(f"must be {what}")
+    return target
+
+
+CHANNEL_TYPES = {
+    "webhook": ("Header", "Query", "Body"),
+    "websocket": ("Body",),
+    "pushnotif": ("Header", "Body"),
+}
+"""The attribute types each channel carries."""
+
+
+def channel_overrides(
+    attributes: Iterable[Mapping[str, str]],
+    callback_attributes: Mapping[str, Iterable[Mapping[str, str]]],
+) -> dict[str, list[dict[str, str]]]:
+    """Per channel, a remote's or monitor's own ``attributes`` that fit it, then its
+    ``callbackAttributes`` for that channel (they add to or replace the callback's)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for channel, types in CHANNEL_TYPES.items():
+        merged = [dict(a) for a in attributes if a.get("type", "Body") in types]
+        merged.extend(dict(a) for a in callback_attributes.get(channel, ()))
+        if merged:
+            found[channel] = merged
+    return found

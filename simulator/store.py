@@ -7,7 +7,8 @@ layer reaches it through one ``web.AppKey``.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from simulator.auth.models import Client, Identity, User
 from simulator.auth.quota import RateLimiter
@@ -28,6 +29,7 @@ from simulator.fleet.life import FleetLife
 from simulator.fleet.models import Vehicle
 from simulator.fleet.registry import Fleet
 from simulator.journal import RequestJournal
+from simulator.monitors.engine import MonitorEngine
 from simulator.remotes.engine import RemoteEngine
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec, load_scenario
 from simulator.tls import CertStore
@@ -50,6 +52,16 @@ def _seeded(key: str) -> tuple[random.Random, Faker]:
     fake = new_faker()
     fake.seed_instance(key)
     return random.Random(key), fake
+
+
+def _monitor_extensions(
+    vehicle: Vehicle, wanted: Sequence[str], base: str, at: float
+) -> list[dict[str, Any]]:
+    """A monitor event's extensions, in the read endpoints' shapes (rendered by the API
+    layer, imported on first use: the domain never imports it)."""
+    from simulator.api.render import monitor_extensions
+
+    return monitor_extensions(vehicle, wanted, base, at)
 
 
 class Simulator:
@@ -76,6 +88,8 @@ class Simulator:
             journal_capacity=settings.delivery_journal_capacity,
         )
         self.remotes = RemoteEngine(self.clock, self.bus)
+        self.monitors = MonitorEngine(self.clock, self.bus, self.fleet)
+        self.monitors.extensions = _monitor_extensions
         self.life = FleetLife(self.clock, self.bus, self.fleet, self.remotes.effects, settings.seed)
         self.life.enabled = settings.life
         self._rng, self._fake = _seeded(f"{settings.seed}:declared")
@@ -97,6 +111,7 @@ class Simulator:
         self.callbacks.clear()
         self.delivery.reset()
         self.remotes.reset()
+        self.monitors.reset()
         if scenario is None or scenario.keeps_demo:
             self.identity.add_user(
                 DEFAULT_USER, DEFAULT_PASSWORD, first_name="Demo", last_name="User"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from pydantic import (
@@ -26,7 +25,13 @@ from simulator.api import schemas as s
 from simulator.api.context import Context, page_response
 from simulator.api.http import model_response, read_json
 from simulator.api.operations import Operation, Param
-from simulator.attributes import Attribute, PushNotifAttribute, WSAttribute, check_chars
+from simulator.attributes import (
+    Attribute,
+    PushNotifAttribute,
+    WSAttribute,
+    absolute_url,
+    check_chars,
+)
 from simulator.delivery.callbacks import Callback, CallbackStatus, CallbackType
 from simulator.errors import ApiError, ErrorCode, InvalidField
 
@@ -51,20 +56,6 @@ class Batch(_Input):
     size: int = Field(default=100, ge=1, le=1000)
 
 
-def _absolute_url(target: str, schemes: tuple[str, ...], what: str) -> str:
-    _check_chars(target)
-    if any(char.isspace() for char in target):
-        raise ValueError(f"must be {what}")
-    try:
-        parts = urlsplit(target)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ValueError(f"must be {what}") from None
-    if parts.scheme.lower() not in schemes or not parts.hostname:
-        raise ValueError(f"must be {what}")
-    return target
-
-
 class Webhook(_Input):
     target: str
     name: str = Field(min_length=1)
@@ -74,7 +65,7 @@ class Webhook(_Input):
     @field_validator("target")
     @classmethod
     def _target(cls, target: str) -> str:
-        return _absolute_url(target, ("https",), "an https URL")
+        return absolute_url(target, ("https",), "an https URL")
 
 
 class Websocket(_Input):
@@ -85,7 +76,7 @@ class Websocket(_Input):
     @field_validator("target")
     @classmethod
     def _target(cls, target: str) -> str:
-        return _absolute_url(target, ("ws", "wss"), "a ws:// or wss:// URL")
+        return absolute_url(target, ("ws", "wss"), "a ws:// or wss:// URL")
 
 
 NonEmpty = Annotated[str, Field(min_length=1)]

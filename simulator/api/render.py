@@ -8,9 +8,11 @@ models stay the single source of truth for shapes, enums and integer fields.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pydantic_core import to_jsonable_python
 
 from simulator.api import schemas as s
 from simulator.auth.models import User as UserAccount
@@ -686,3 +688,59 @@ def telemetry_dict(
 
 def waypoint_dict(p: m.Position) -> dict[str, Any]:
     return position_dict(p)
+
+
+# ---------------------------------------------------------------- monitor event extensions
+def _jsonable(model: s.ApiModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def monitor_extensions(
+    vehicle: m.Vehicle, wanted: Sequence[str], base: str, at: float
+) -> list[dict[str, Any]]:
+    """``MonitorEvent.extensions``: the data a monitor's ``extendedEventParam`` asks for, as
+    of the event (the read endpoints' documents; positions only when privacy allows)."""
+    now = datetime.fromtimestamp(at, UTC)
+    visible = vehicle.state.privacy is m.PrivacyState.NONE
+    found: list[dict[str, Any]] = []
+    telemetry_kinds: set[str] = set()
+    for name in wanted:
+        body: list[dict[str, Any]]
+        if name.startswith("vehicle.telemetry"):
+            telemetry_kinds.add(name.removeprefix("vehicle.telemetry").lstrip("."))
+            continue
+        if name == "vehicle.doorsState":
+            body = [{"doorState": {"createdAt": vehicle.state.updated_at, **_doors_dict(vehicle)}}]
+        elif name == "vehicle.status":
+            body = [{"status": _jsonable(status(vehicle, base, now, _POSITION_SCOPES))}]
+        elif name == "vehicle.maintenance":
+            body = [{"maintenance": _jsonable(maintenance(vehicle, base, now))}]
+        elif name == "vehicle.position":
+            body = [{"position": position_dict(vehicle.state.position)}] if visible else []
+        elif name == "vehicle.alerts":
+            alerts = [alert_dict(vehicle, a, base, visible) for a in vehicle.alerts if a.active]
+            body = [{"alerts": alerts}]
+        elif name == "vehicle.alarm":
+            body = [{"alarm": _alarm_dict(vehicle.state, visible)}]
+        else:  # vehicle.trip: the latest trip
+            trips = vehicle.trips
+            body = (
+                [{"trip": trip_dict(vehicle, trips[len(trips) - 1], base, visible)}]
+                if len(trips)
+                else []
+            )
+        found.append({"type": name, "body": body})
+    if telemetry_kinds:
+        records = list(vehicle.telemetry)
+        body = []
+        if records:
+            latest = records[-1]
+            if "" not in telemetry_kinds:
+                keep = {kind for kind in m.TelemetryKind if kind.value in telemetry_kinds}
+                latest = next((r for r in reversed(records) if r.kinds & keep), latest)
+            body = [{"telemetry": telemetry_dict(vehicle, latest, base, visible, frozenset())}]
+        found.append({"type": "vehicle.telemetry", "body": body})
+    return list(to_jsonable_python(found))
+
+
+_POSITION_SCOPES = frozenset({"data:position"})

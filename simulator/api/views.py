@@ -13,6 +13,7 @@ from simulator.api.cache import StatusCache
 from simulator.api.callbacks import callback_operations
 from simulator.api.context import API_PREFIX, Context, list_param, page_response
 from simulator.api.http import GEO_JSON, HAL_JSON, SIM, model_response
+from simulator.api.monitors import monitor_operations
 from simulator.api.operations import Operation, Param
 from simulator.api.paging import filter_by_time, parse_timestamps, single
 from simulator.api.remotes import remote_operations
@@ -578,4 +579,5 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     *callback_operations(COMMON, PAGING),
     *remote_operations(COMMON, PAGING),
+    *monitor_operations(COMMON, PAGING),
 )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simulator.api.http import json_response, model_response, read_model, sim_of
 from simulator.api.operations import Location, Operation, Param, add_routes, control_operation
@@ -17,6 +17,7 @@ from simulator.clock import ClockError
 from simulator.config import RateLimit
 from simulator.control.base import ControlModel
 from simulator.control.deliveries import DELIVERY_OPERATIONS
+from simulator.control.monitors import MONITOR_CONTROL_OPERATIONS
 from simulator.control.remotes import REMOTE_CONTROL_OPERATIONS
 from simulator.errors import ApiError, ErrorCode, InvalidField, NotFound
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec
@@ -34,7 +35,16 @@ class ClockState(ControlModel):
 
 
 class ClockAdvance(ControlModel):
-    seconds: float = Field(ge=0, le=10 * 365 * 24 * 3600)
+    """Advance by ``seconds``, or up ``to`` a time (not before now); exactly one of them."""
+
+    seconds: float | None = Field(default=None, ge=0, le=10 * 365 * 24 * 3600)
+    to: datetime | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ClockAdvance:
+        if (self.seconds is None) == (self.to is None):
+            raise ValueError("needs exactly one of seconds, to")
+        return self
 
 
 class ClockSpeed(ControlModel):
@@ -143,7 +153,16 @@ async def get_clock(request: web.Request) -> web.Response:
 
 async def advance_clock(request: web.Request) -> web.Response:
     body: ClockAdvance = await read_model(request, ClockAdvance)
-    sim_of(request).clock.advance(body.seconds)
+    clock = sim_of(request).clock
+    seconds = body.seconds
+    if body.to is not None:
+        if body.to.tzinfo is None:
+            raise InvalidField("to", "to must carry a time zone (e.g. 2026-01-05T21:30:00Z)")
+        seconds = (body.to - clock.now()).total_seconds()
+        if seconds < 0:
+            raise InvalidField("to", "to must not be before the simulator's current time")
+    assert seconds is not None
+    clock.advance(seconds)
     return _clock_state(request)
 
 
@@ -614,6 +633,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     *DELIVERY_OPERATIONS,
     *REMOTE_CONTROL_OPERATIONS,
+    *MONITOR_CONTROL_OPERATIONS,
 )
 
 

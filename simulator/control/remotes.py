@@ -4,6 +4,7 @@ scripted failures), and direct injection of the data remotes depend on."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,16 @@ from simulator.api.operations import Operation, control_operation
 from simulator.control.base import ControlModel
 from simulator.delivery.message import FailureCause
 from simulator.errors import NotFound
-from simulator.fleet.models import DoorId, LockedState, Vehicle
+from simulator.fleet.models import (
+    Alert,
+    AlertSeverity,
+    AlertType,
+    DoorId,
+    IgnitionType,
+    LockedState,
+    PrivacyState,
+    Vehicle,
+)
 from simulator.remotes.commands import ActionName
 from simulator.remotes.engine import RemoteAction, ScriptedFailure
 
@@ -102,8 +112,24 @@ class BehaviourState(ControlModel):
     processes: dict[str, Any]
 
 
+class PointIn(ControlModel):
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+
+
 class StateInjection(ControlModel):
     """Set vehicle data directly (a data sample follows, as if the car reported it)."""
+
+    position: PointIn | None = None
+    ignition: IgnitionType | None = None
+    speedKmh: float | None = Field(
+        default=None, ge=0, le=300, description="moving follows: true above 0"
+    )
+    privacy: PrivacyState | None = None
+    mileageKm: float | None = Field(default=None, ge=0, le=2_000_000)
+    alerts: list[AlertType] | None = Field(
+        default=None, description="the active alerts: new ones start, missing ones end"
+    )
 
     openDoors: list[DoorId] | None = None
     lockedStates: list[LockedState] | None = Field(default=None, min_length=1)
@@ -235,6 +261,22 @@ async def inject_state(request: web.Request) -> web.Response:
     vehicle = _vehicle(request)
     body = await read_model(request, StateInjection)
     state = vehicle.state
+    now = sim_of(request).clock.now()
+    if body.position is not None:
+        state.position = replace(
+            state.position, lon=body.position.longitude, lat=body.position.latitude
+        )
+    if body.ignition is not None:
+        state.ignition = body.ignition
+    if body.speedKmh is not None:
+        state.speed_kmh = body.speedKmh
+        state.moving = body.speedKmh > 0
+    if body.privacy is not None:
+        state.privacy = body.privacy
+    if body.mileageKm is not None:
+        state.mileage_km = body.mileageKm
+    if body.alerts is not None:
+        _set_alerts(vehicle, set(body.alerts), now)
     if body.openDoors is not None:
         state.open_doors = frozenset(body.openDoors)
     if body.lockedStates is not None:
@@ -261,6 +303,23 @@ async def inject_state(request: web.Request) -> web.Response:
         electric.charging = charging
     sim_of(request).remotes.effects.sample(vehicle, "injected")
     return _behaviour(request, vehicle)
+
+
+def _set_alerts(vehicle: Vehicle, wanted: set[AlertType], now: datetime) -> None:
+    for alert in vehicle.alerts:
+        if alert.active and alert.type not in wanted:
+            alert.ended_at = now
+    active = {alert.type for alert in vehicle.alerts if alert.active}
+    for kind in sorted(wanted - active):
+        vehicle.alerts.append(
+            Alert(
+                id=secrets.token_hex(16),
+                type=kind,
+                severity=AlertSeverity.WARNING,
+                started_at=now,
+                start_position=vehicle.state.position,
+            )
+        )
 
 
 def _op(

@@ -16,7 +16,6 @@ This is domain code: no aiohttp, no I/O, no clock.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,10 +23,8 @@ from typing import Annotated, Any, Literal, TypeAlias, cast
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -42,6 +39,18 @@ from simulator.attributes import (
 )
 from simulator.errors import InvalidField
 from simulator.fleet.models import Recurrence, Weekday
+from simulator.validation import (
+    Coordinate,
+    Day,
+    Duration,
+    Timestamp,
+)
+from simulator.validation import Input as _Input
+from simulator.validation import Located as _Located
+from simulator.validation import days as _days
+from simulator.validation import invalid as _invalid
+from simulator.validation import iso_duration_text as _iso_duration
+from simulator.validation import iso_time_text as _iso_time
 
 ActionName = Literal[
     "preconditioning",
@@ -121,100 +130,10 @@ VARIABLES = REMOTE_VARIABLES
 """The ``$variables`` a remote's attribute value may name (case-insensitive)."""
 MAX_PRECONDITIONING_PROGRAMS = 4
 MAX_POSITIONS = 10
-DAY = timedelta(days=1)
-
-_DURATION = re.compile(
-    r"^P(?!$)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$"
-)
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
-_TIMEDELTA: TypeAdapter[timedelta] = TypeAdapter(timedelta)
-_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
-
-
-# ------------------------------------------------------------------ errors
-class _Located(ValueError):
-    """A rule broken below the model that checks it: ``path`` is relative to that model."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
-        self.message = message
-
-
-_OBJECT_ERRORS = frozenset({"model_type", "model_attributes_type", "dict_type"})
-
-
-def _invalid(exc: ValidationError, prefix: tuple[str | int, ...]) -> InvalidField:
-    """The 400 for the first error, named as ``simulator.api.callbacks`` names them."""
-    first = exc.errors()[0]
-    loc: list[str | int] = [*prefix, *first["loc"]]
-    error = first.get("ctx", {}).get("error")
-    if isinstance(error, _Located):
-        loc.extend(error.path)
-        message = error.message
-    elif first["type"] in _OBJECT_ERRORS:
-        message = "must be a JSON object"
-    else:
-        message = str(first["msg"]).removeprefix("Value error, ")
-    name = ".".join(str(part) for part in loc) or "body"
-    return InvalidField(name, f"{name} {message}")
-
-
-# ------------------------------------------------------------------ scalar rules
 _check_chars = check_chars
 
 
-def _duration(value: object) -> timedelta:
-    """An ISO 8601 duration from midnight (``PT14H30M``), at least 0 and under 24 h."""
-    message = "must be an ISO 8601 duration under 24 hours, such as PT14H30M"
-    if not isinstance(value, str) or not _DURATION.match(value):
-        raise ValueError(message)
-    try:
-        parsed = _TIMEDELTA.validate_python(value)
-    except ValidationError:
-        raise ValueError(message) from None
-    if not timedelta(0) <= parsed < DAY:
-        raise ValueError(message)
-    return parsed
-
-
-def _rfc3339(value: object) -> datetime:
-    """An RFC 3339 date-time with its offset (``2024-05-01T22:00:00+02:00``)."""
-    message = "must be an RFC 3339 date-time with an offset, such as 2024-05-01T22:00:00Z"
-    if not isinstance(value, str) or not _RFC3339.match(value):
-        raise ValueError(message)
-    try:
-        return _DATETIME.validate_python(value.upper())
-    except ValidationError:
-        raise ValueError(message) from None
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-Timestamp = Annotated[datetime, BeforeValidator(_rfc3339)]
-Day = Annotated[Weekday, Field(strict=False)]  # the wire string, read as the enum
-Coordinate = Annotated[float, Field(allow_inf_nan=False)]
-
-
-def _iso_duration(value: timedelta) -> str:
-    return str(_TIMEDELTA.dump_python(value, mode="json"))
-
-
-def _iso_time(value: datetime) -> str:
-    return str(_DATETIME.dump_python(value, mode="json"))
-
-
-def _days(days: Sequence[Weekday]) -> tuple[Weekday, ...]:
-    """No duplicates, Monday first."""
-    return tuple(day for day in Weekday if day in days)
-
-
 # ------------------------------------------------------------------ request models
-class _Input(BaseModel):
-    """Strict JSON types; members the spec does not list are dropped."""
-
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
-
-
 class RemoteAttribute(Attribute):
     """A remote's own attribute, or a webhook one: a header, a query parameter or a body member."""
 

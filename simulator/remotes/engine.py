@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter, deque
-from collections.abc import Generator, Iterable
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from simulator.attributes import channel_overrides
 from simulator.events import EventBus, Notification
 from simulator.fleet.models import Vehicle
 from simulator.remotes.effects import Effects, Outcome, failed
@@ -30,11 +31,6 @@ PENDING = "Pending"
 DONE = "Done"
 DEFAULT_WAKEUP_LIMIT = 100  # per vehicle and calendar month (sim)
 KEPT_PER_VEHICLE = 1000  # finished remotes kept per vehicle for GET .../remotes (sim)
-CHANNEL_TYPES = {
-    "webhook": ("Header", "Query", "Body"),
-    "websocket": ("Body",),
-    "pushnotif": ("Header", "Body"),
-}
 
 
 @dataclass
@@ -169,9 +165,10 @@ class RemoteEngine:
     ) -> RemoteAction:
         remotes = self.of(vehicle.id)
         rid = secrets.token_hex(20)
+        routing = channel_overrides(command.attributes, command.callback_attributes)
         action = RemoteAction(
             rid, vehicle.id, vehicle.vin, user_id, client_id, callback_id, command,
-            self.clock.time(), overrides=overrides(command),
+            self.clock.time(), overrides=routing,
         )  # fmt: skip
         busy = remotes.pending[command.action] > 0
         remotes.pending[command.action] += 1
@@ -349,16 +346,3 @@ class RemoteEngine:
                 overrides=action.overrides,
             )
         )
-
-
-def overrides(command: RemoteCommand) -> dict[str, list[dict[str, str]]]:
-    """Per channel, the remote's ``attributes`` that fit it, then its ``callbackAttributes``."""
-    found: dict[str, list[dict[str, str]]] = {}
-    for channel, types in CHANNEL_TYPES.items():
-        attrs: Iterable[dict[str, str]] = [
-            a for a in command.attributes if a.get("type", "Body") in types
-        ]
-        merged = [*attrs, *command.callback_attributes.get(channel, ())]
-        if merged:
-            found[channel] = [dict(a) for a in merged]
-    return found

@@ -1,0 +1,1 @@
+"""Monitors: zone, time and data triggers evaluated on every vehicle data sample."""

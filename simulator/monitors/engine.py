@@ -1,0 +1,358 @@
+"""The monitor engine: every data sample of a vehicle evaluated against its monitors.
+
+A monitor's triggers are evaluated on each :class:`~simulator.events.VehicleSample`
+of its vehicle, then its boolean expression.  When the expression goes from false
+to true the monitor raises an event (``refresh: false``), and so does every change an
+``onChange`` trigger sees while the expression holds; while it stays true and
+the monitor asked for ``refreshEvent``, a reminder (``refresh: true``) every that
+many seconds on the simulator clock; nothing while it stays false.  A monitor
+starts from the vehicle's current state when created, replaced or resumed: a
+condition that already holds then raises nothing until it goes false and true
+again.  A paused monitor evaluates nothing.
+
+Events go on the bus as :class:`~simulator.events.Notification` for the delivery
+engine: to the monitor's callback, or (older form) to its own webhook with its
+``retryPolicy`` and ``batchNotify``.
+
+Pure domain: the clock, the bus and the fleet; no HTTP.  What an event's
+``extensions`` carry is rendered by a function the composition root hands in
+(it needs the API's document shapes).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from simulator.attributes import channel_overrides
+from simulator.errors import InvalidField, NotFound
+from simulator.events import CallbackChanged, EventBus, Notification, VehicleSample
+from simulator.fleet.models import Vehicle
+from simulator.monitors.params import MAX_MONITORS, DataSpec, MonitorSpec
+from simulator.monitors.triggers import Evaluator, evaluator
+
+if TYPE_CHECKING:
+    from simulator.clock import Clock, Timer
+    from simulator.fleet.registry import Fleet
+
+MonitorStatus = Literal["Running", "Paused"]
+ExtensionRenderer = Callable[[Vehicle, Sequence[str], str, float], list[dict[str, Any]]]
+"""``(vehicle, extendedEventParam, API base URL, time) -> MonitorEvent.extensions``."""
+
+
+def _never(vehicle: Vehicle, t: float) -> bool:
+    return False
+
+
+def new_monitor_id() -> str:
+    return secrets.token_hex(16)
+
+
+@dataclass(slots=True, eq=False)
+class Monitor:
+    id: str
+    vehicle_id: str
+    vin: str
+    user_id: str
+    client_id: str
+    callback_id: str | None  # None: the older form, with its own webhook
+    spec: MonitorSpec
+    base: str  # the API base URL it was created through (links in extensions)
+    created_at: float
+    updated_at: float
+    status: MonitorStatus = "Running"
+    paused: bool = False  # status != Running, read on every sample
+    evals: list[Evaluator] = field(default_factory=list)
+    values: list[bool] = field(default_factory=list)
+    active: bool = False
+    overrides: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    pulses: tuple[int, ...] = ()  # the onChange triggers: true only on the sample of a change
+    single: bool = False  # one trigger and the expression is its name: the trigger decides
+    step: Callable[[Vehicle, float], bool] = _never
+    timer: Timer | None = None
+    events: int = 0
+    last_event_at: float | None = None
+
+    @property
+    def legacy(self) -> bool:
+        return self.callback_id is None
+
+    def rebuild(self) -> None:
+        """(Re)build the evaluators from the spec, forgetting what they saw."""
+        spec = self.spec
+        self.evals = evals = [evaluator(trigger) for trigger in spec.triggers]
+        self.values = values = [False] * len(evals)
+        self.active = False
+        self.overrides = channel_overrides(spec.attributes, spec.callback_attributes)
+        self.pulses = tuple(
+            index
+            for index, trigger in enumerate(spec.triggers)
+            if isinstance(trigger, DataSpec) and trigger.op == "onChange"
+        )
+        expression = spec.expression
+        self.single = len(evals) == 1 and expression.text.strip() == evals[0].name
+        if self.single:
+            self.step = evals[0].update  # the hot path: one call per sample
+            return
+        updates = [ev.update for ev in evals]
+        indexed = tuple(enumerate(updates))
+
+        def step(vehicle: Vehicle, t: float) -> bool:
+            for index, update in indexed:
+                values[index] = update(vehicle, t)
+            return expression(values)
+
+        self.step = step
+
+    def pulsed(self) -> bool:
+        """An onChange trigger saw a change on the latest sample."""
+        if self.single:
+            return True  # the expression is the trigger: it holds only on a change
+        values = self.values
+        return any(values[index] for index in self.pulses)
+
+
+class MonitorEngine:
+    def __init__(self, clock: Clock, bus: EventBus, fleet: Fleet) -> None:
+        self.clock = clock
+        self.bus = bus
+        self.fleet = fleet
+        self.extensions: ExtensionRenderer | None = None
+        self._by_id: dict[str, Monitor] = {}
+        self._by_vehicle: dict[str, list[Monitor]] = {}
+        self.evaluations = 0  # monitor evaluations done (benchmarks, control API)
+        bus.subscribe(VehicleSample, self._on_sample)
+        bus.subscribe(CallbackChanged, self._on_callback)
+
+    # ------------------------------------------------------------ resource
+    def create(
+        self,
+        vehicle: Vehicle,
+        user_id: str,
+        client_id: str,
+        callback_id: str | None,
+        spec: MonitorSpec,
+        base: str,
+    ) -> Monitor:
+        mine = self.of_vehicle(vehicle.id, user_id, client_id)
+        if len(mine) >= MAX_MONITORS:
+            raise InvalidField(
+                "monitor",
+                f"a vehicle has at most {MAX_MONITORS} monitors per user and client",
+            )
+        now = self.clock.time()
+        monitor = Monitor(
+            new_monitor_id(),
+            vehicle.id,
+            vehicle.vin,
+            user_id,
+            client_id,
+            callback_id,
+            spec,
+            base,
+            now,
+            now,
+        )
+        monitor.rebuild()
+        self._by_id[monitor.id] = monitor
+        self._by_vehicle.setdefault(vehicle.id, []).append(monitor)
+        self._prime(monitor, vehicle)
+        return monitor
+
+    def replace(self, monitor: Monitor, spec: MonitorSpec) -> Monitor:
+        self._cancel(monitor)
+        monitor.spec = spec
+        monitor.updated_at = self.clock.time()
+        monitor.rebuild()
+        vehicle = self.fleet.get(monitor.vehicle_id)
+        if vehicle is not None and monitor.status == "Running":
+            self._prime(monitor, vehicle)
+        return monitor
+
+    def set_status(self, monitor: Monitor, status: MonitorStatus) -> Monitor:
+        if status == monitor.status:
+            return monitor
+        monitor.status = status
+        monitor.paused = status != "Running"
+        monitor.updated_at = self.clock.time()
+        self._cancel(monitor)
+        monitor.active = False
+        vehicle = self.fleet.get(monitor.vehicle_id)
+        if status == "Running" and vehicle is not None:
+            monitor.rebuild()  # forget what it saw before the pause
+            self._prime(monitor, vehicle)
+        return monitor
+
+    def delete(self, monitor: Monitor) -> None:
+        self._cancel(monitor)
+        if self._by_id.pop(monitor.id, None) is None:
+            return
+        siblings = self._by_vehicle.get(monitor.vehicle_id, [])
+        if monitor in siblings:
+            siblings.remove(monitor)
+        if not siblings:
+            self._by_vehicle.pop(monitor.vehicle_id, None)
+
+    def reset(self) -> None:
+        for monitor in list(self._by_id.values()):
+            self._cancel(monitor)
+        self._by_id.clear()
+        self._by_vehicle.clear()
+        self.evaluations = 0
+
+    # ------------------------------------------------------------ lookup
+    def of_vehicle(
+        self, vehicle_id: str, user_id: str, client_id: str, callback_id: str | None = None
+    ) -> list[Monitor]:
+        """The monitors of a vehicle made by this user and client (through one callback)."""
+        return [
+            monitor
+            for monitor in self._by_vehicle.get(vehicle_id, ())
+            if monitor.user_id == user_id
+            and monitor.client_id == client_id
+            and (callback_id is None or monitor.callback_id == callback_id)
+        ]
+
+    def get(
+        self,
+        vehicle_id: str,
+        user_id: str,
+        client_id: str,
+        monitor_id: str,
+        callback_id: str | None = None,
+    ) -> Monitor:
+        monitor = self._by_id.get(monitor_id)
+        if (
+            monitor is None
+            or monitor.vehicle_id != vehicle_id
+            or monitor.user_id != user_id
+            or monitor.client_id != client_id
+            or (callback_id is not None and monitor.callback_id != callback_id)
+        ):
+            raise NotFound("monitor")
+        return monitor
+
+    def all(self, vehicle_id: str | None = None) -> list[Monitor]:
+        if vehicle_id is None:
+            return list(self._by_id.values())
+        return list(self._by_vehicle.get(vehicle_id, ()))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    # ------------------------------------------------------------ evaluation
+    def _on_sample(self, sample: VehicleSample) -> None:
+        monitors = self._by_vehicle.get(sample.vehicle_id)
+        if not monitors:
+            return
+        vehicle = self.fleet.get(sample.vehicle_id)
+        if vehicle is not None:
+            self.evaluate(vehicle, monitors, sample.at)
+
+    def evaluate(self, vehicle: Vehicle, monitors: Sequence[Monitor], t: float) -> int:
+        """Evaluate ``monitors`` (all of ``vehicle``) on its current data; the events raised."""
+        raised = 0
+        self.evaluations += len(monitors)
+        for monitor in monitors:
+            if monitor.paused:
+                continue
+            now = monitor.step(vehicle, t)
+            if now is monitor.active and (not now or not monitor.pulses or not monitor.pulsed()):
+                continue  # no transition (a change an onChange trigger sees is one)
+            self._transition(monitor, vehicle, t, now)
+            raised += now
+        return raised
+
+    def _transition(self, monitor: Monitor, vehicle: Vehicle, t: float, now: bool) -> None:
+        monitor.active = now
+        if monitor.single:
+            monitor.values[0] = now
+        if now:
+            self._emit(monitor, vehicle, t, refresh=False)
+            self._schedule_refresh(monitor)
+        else:
+            self._cancel(monitor)
+
+    def _prime(self, monitor: Monitor, vehicle: Vehicle) -> None:
+        """Start from the vehicle's current state, raising nothing."""
+        monitor.active = monitor.step(vehicle, self.clock.time())
+        if monitor.single:
+            monitor.values[0] = monitor.active
+        if monitor.active:
+            self._schedule_refresh(monitor)
+
+    # ------------------------------------------------------------ events
+    def _emit(self, monitor: Monitor, vehicle: Vehicle, t: float, *, refresh: bool) -> None:
+        spec = monitor.spec
+        event: dict[str, Any] = {
+            "monitorId": monitor.id,
+            "values": [
+                ev.describe(vehicle)
+                for ev, holds in zip(monitor.evals, monitor.values, strict=True)
+                if holds
+            ],
+            "extensions": (
+                self.extensions(vehicle, spec.extended, monitor.base, t)
+                if spec.extended and self.extensions is not None
+                else []
+            ),
+            "refresh": refresh,
+        }
+        monitor.events += 1
+        monitor.last_event_at = t
+        self.bus.publish(
+            Notification(
+                type="Monitor",
+                user_id=monitor.user_id,
+                client_id=monitor.client_id,
+                vin=vehicle.vin,
+                raised_at=t,
+                event=event,
+                callback_id=monitor.callback_id,
+                label=spec.label,
+                variables={"monitorid": monitor.id, "monitorlabel": spec.label},
+                overrides=monitor.overrides,
+                inline=spec.inline,
+                retry=spec.retry,
+                batch_notify=spec.batch,
+            )
+        )
+
+    def _schedule_refresh(self, monitor: Monitor) -> None:
+        period = monitor.spec.refresh_s
+        if period is None:
+            return
+        self._cancel(monitor)
+        monitor.timer = self.clock.call_later(float(period), lambda: self._remind(monitor))
+
+    def _remind(self, monitor: Monitor) -> None:
+        monitor.timer = None
+        if (
+            self._by_id.get(monitor.id) is not monitor
+            or monitor.status != "Running"
+            or not monitor.active
+        ):
+            return
+        vehicle = self.fleet.get(monitor.vehicle_id)
+        if vehicle is None:
+            return
+        self._emit(monitor, vehicle, self.clock.time(), refresh=True)
+        self._schedule_refresh(monitor)
+
+    @staticmethod
+    def _cancel(monitor: Monitor) -> None:
+        if monitor.timer is not None:
+            monitor.timer.cancel()
+            monitor.timer = None
+
+    def _on_callback(self, change: CallbackChanged) -> None:
+        if change.change == "deleted":
+            doomed = [m for m in self._by_id.values() if m.callback_id == change.callback_id]
+        elif change.change == "cleared":
+            doomed = [m for m in self._by_id.values() if m.callback_id is not None]
+        else:
+            return
+        for monitor in doomed:  # the reference: deleting a callback deletes its monitors
+            self.delete(monitor)

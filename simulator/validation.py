@@ -1,0 +1,127 @@
+"""Validation pieces shared by every request body the domain parses (remotes, monitors).
+
+Strict JSON types, ISO 8601 durations, RFC 3339 date-times, and the 400 that names
+the first offending field as a dotted path spelt as the client sent it.  Pydantic
+only: no aiohttp.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+
+from simulator.errors import InvalidField
+from simulator.fleet.models import Weekday
+
+DAY = timedelta(days=1)
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$"
+)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+_TIMEDELTA: TypeAdapter[timedelta] = TypeAdapter(timedelta)
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+# ------------------------------------------------------------------ errors
+class Located(ValueError):
+    """A rule broken below the model that checks it: ``path`` is relative to that model."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+_OBJECT_ERRORS = frozenset({"model_type", "model_attributes_type", "dict_type"})
+
+
+def invalid(exc: ValidationError, prefix: tuple[str | int, ...]) -> InvalidField:
+    """The 400 for the first error, named as ``simulator.api.callbacks`` names them."""
+    first = exc.errors()[0]
+    loc: list[str | int] = [*prefix, *first["loc"]]
+    error = first.get("ctx", {}).get("error")
+    if isinstance(error, Located):
+        loc.extend(error.path)
+        message = error.message
+    elif first["type"] in _OBJECT_ERRORS:
+        message = "must be a JSON object"
+    else:
+        message = str(first["msg"]).removeprefix("Value error, ")
+    name = ".".join(str(part) for part in loc) or "body"
+    return InvalidField(name, f"{name} {message}")
+
+
+# ------------------------------------------------------------------ scalar rules
+
+
+def time_of_day(value: object) -> timedelta:
+    """An ISO 8601 duration from midnight (``PT14H30M``), at least 0 and under 24 h."""
+    message = "must be an ISO 8601 duration under 24 hours, such as PT14H30M"
+    if not isinstance(value, str) or not _DURATION.match(value):
+        raise ValueError(message)
+    try:
+        parsed = _TIMEDELTA.validate_python(value)
+    except ValidationError:
+        raise ValueError(message) from None
+    if not timedelta(0) <= parsed < DAY:
+        raise ValueError(message)
+    return parsed
+
+
+def rfc3339(value: object) -> datetime:
+    """An RFC 3339 date-time with its offset (``2024-05-01T22:00:00+02:00``)."""
+    message = "must be an RFC 3339 date-time with an offset, such as 2024-05-01T22:00:00Z"
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError(message)
+    try:
+        return _DATETIME.validate_python(value.upper())
+    except ValidationError:
+        raise ValueError(message) from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(time_of_day)]
+Timestamp = Annotated[datetime, BeforeValidator(rfc3339)]
+Day = Annotated[Weekday, Field(strict=False)]  # the wire string, read as the enum
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def iso_duration_text(value: timedelta) -> str:
+    return str(_TIMEDELTA.dump_python(value, mode="json"))
+
+
+def iso_time_text(value: datetime) -> str:
+    return str(_DATETIME.dump_python(value, mode="json"))
+
+
+def days(days: Sequence[Weekday]) -> tuple[Weekday, ...]:
+    """No duplicates, Monday first."""
+    return tuple(day for day in Weekday if day in days)
+
+
+def iso_duration(
+    value: object, *, positive: bool = True, at_most: timedelta | None = None
+) -> timedelta:
+    """An ISO 8601 duration (``PT4H30M``), above zero when ``positive``, at most ``at_most``."""
+    message = "must be an ISO 8601 duration, such as PT4H30M"
+    if at_most is not None:
+        message += f" (at most {iso_duration_text(at_most)})"
+    if not isinstance(value, str) or not _DURATION.match(value):
+        raise ValueError(message)
+    try:
+        parsed = _TIMEDELTA.validate_python(value)
+    except ValidationError:
+        raise ValueError(message) from None
+    if (positive and parsed <= timedelta(0)) or (at_most is not None and parsed > at_most):
+        raise ValueError(message)
+    return parsed
+
+
+class Input(BaseModel):
+    """Strict JSON types; members the spec does not list are dropped."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
