@@ -149,8 +149,11 @@ def create_app(sim: Simulator) -> web.Application:
 
     async def run_delivery(_: web.Application) -> AsyncIterator[None]:
         await sim.delivery.start()
+        if sim.settings.data_dir is not None:
+            sim.monitors.open(sim.settings.data_dir)
         yield
         await sim.delivery.close(sim.settings.shutdown_grace)
+        sim.monitors.close()
 
     app.cleanup_ctx.append(run_clock)
     app.cleanup_ctx.append(run_delivery)

@@ -416,3 +416,43 @@ def test_errors_through_the_server(api: ApiClient) -> None:
         headers=api.headers(),
     )
     assert other.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        body(
+            zone("home"),
+            zone("u", polygon={"type": "Polygon", "coordinates": SQUARE}),
+            time_trigger("night", recurrence="Daily", start="PT23H", duration="PT6H"),
+            time_trigger("once", recurrence="None", start="2026-01-01T00:00:00+01:00"),
+            data(
+                "plug",
+                data="vehicle.energy.charging.plugged",
+                op="equalsTo",
+                value=["false"],
+                previous={"op": "equalsTo", "value": ["true"]},
+            ),
+            expression="home & !u | night & once | plug",
+            subscribeParam={"refreshEvent": 90},
+            extendedEventParam=["vehicle.alerts"],
+        ),
+        {
+            "label": "old",
+            "subscribeParam": {
+                **LEGACY_HOOK,
+                "batchNotify": {"size": 3, "timeWindow": 120},
+                "retryPolicy": {"policy": "Always"},
+            },
+            "triggerParam": {"dataTriggers": [{"data": "vehicle.moving", "op": "onChange"}]},
+        },
+    ],
+)
+def test_the_canonical_form_parses_to_itself(doc: dict[str, Any]) -> None:
+    """What GET serves (and --data-dir stores) is accepted again, unchanged."""
+    legacy = "callback" in doc.get("subscribeParam", {})
+    first = parse_monitor(doc, legacy=legacy)
+    again = parse_monitor(first.monitor, legacy=legacy)
+    assert again.monitor == first.monitor
+    assert again.retry == first.retry and again.batch == first.batch
+    assert [type(t) for t in again.triggers] == [type(t) for t in first.triggers]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import API, ApiClient
-from reference import reference_available, validate_response
+from reference import reference_available, validate_response, validate_webhook_schema
 
 from simulator.receiver import WebhookReceiver
 
@@ -519,3 +519,64 @@ def new_vehicle(api: ApiClient, motorization: str) -> str:
     body = {"owner": "demo@example.com", "motorization": motorization, "brand": "Peugeot"}
     created = control(api, "POST", "/vehicles", body)
     return str(created["id"])
+
+
+@pytest.mark.skipif(not reference_available(), reason=NEEDS_REFERENCE)
+def test_monitor_messages_match_the_notification_template(mon: Monitors) -> None:
+    lon, lat = mon.home
+    mon.at(0.0, ignition="Start", speedKmh=30)
+    body = {
+        "label": "all of it",
+        "triggerParam": {
+            "triggers": [
+                {
+                    "name": "away",
+                    "zone": {
+                        "transition": "Out",
+                        "circle": {"center": {"longitude": lon, "latitude": lat}, "radius": 1},
+                    },
+                },
+                {
+                    "name": "always",
+                    "time": {
+                        "times": [{"recurrence": "Daily", "start": "PT0H", "duration": "PT24H"}]
+                    },
+                },
+                {"name": "doors", "data": {"data": "vehicle.doorsState.opening", "op": "onChange"}},
+                {
+                    "name": "alerts",
+                    "data": {
+                        "data": "vehicle.alert",
+                        "op": "includedIn",
+                        "value": ["FuelLevelLow"],
+                    },
+                },
+            ],
+            "boolExp": "(away & always) | doors | alerts",
+        },
+        "attributes": [{"type": "Body", "key": "label", "value": "$MonitorLabel"}],
+        "extendedEventParam": [
+            "vehicle.doorsState",
+            "vehicle.status",
+            "vehicle.maintenance",
+            "vehicle.position",
+            "vehicle.telemetry",
+            "vehicle.alerts",
+            "vehicle.alarm",
+            "vehicle.trip",
+        ],
+    }
+    mid = mon.create(body)
+    mon.at(3.0, alerts=["FuelLevelLow"])  # away, in the window, and an alert
+    mon.inject(openDoors=["Driver"])  # a door: a change while it holds
+    mon.settle()
+    messages = [r.json() for r in mon.hook.accepted()]
+    assert len(messages) == 2
+    for message in messages:
+        validate_webhook_schema("Message", message)
+        assert message["monitorEvent"]["monitorId"] == mid
+        assert message["attributes"] == [{"key": "label", "value": "all of it"}]
+    kinds = {v["kind"] for v in messages[0]["monitorEvent"]["values"]}
+    assert kinds == {"zone", "time", "data"}
+    types = [e["type"] for e in messages[0]["monitorEvent"]["extensions"]]
+    assert set(types) == set(body["extendedEventParam"])

@@ -21,6 +21,7 @@ Pure domain: the clock, the bus and the fleet; no HTTP.  What an event's
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,13 +31,17 @@ from simulator.attributes import channel_overrides
 from simulator.errors import InvalidField, NotFound
 from simulator.events import CallbackChanged, EventBus, Notification, VehicleSample
 from simulator.fleet.models import Vehicle
-from simulator.monitors.params import MAX_MONITORS, DataSpec, MonitorSpec
+from simulator.monitors.params import MAX_MONITORS, DataSpec, MonitorSpec, parse_monitor
+from simulator.monitors.persist import MonitorStore
 from simulator.monitors.triggers import Evaluator, evaluator
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from simulator.clock import Clock, Timer
     from simulator.fleet.registry import Fleet
 
+log = logging.getLogger(__name__)
 MonitorStatus = Literal["Running", "Paused"]
 ExtensionRenderer = Callable[[Vehicle, Sequence[str], str, float], list[dict[str, Any]]]
 """``(vehicle, extendedEventParam, API base URL, time) -> MonitorEvent.extensions``."""
@@ -123,8 +128,68 @@ class MonitorEngine:
         self._by_id: dict[str, Monitor] = {}
         self._by_vehicle: dict[str, list[Monitor]] = {}
         self.evaluations = 0  # monitor evaluations done (benchmarks, control API)
+        self._store: MonitorStore | None = None
         bus.subscribe(VehicleSample, self._on_sample)
         bus.subscribe(CallbackChanged, self._on_callback)
+
+    # ------------------------------------------------------------ persistence
+    def open(self, data_dir: Path) -> None:
+        """Keep the monitors in ``data_dir`` and bring back those stored there."""
+        self._store = store = MonitorStore(data_dir)
+        for record in store.load():
+            vehicle = self.fleet.get(record["vehicle_id"])
+            if vehicle is None:
+                log.warning("monitor %s: vehicle %s is gone", record["id"], record["vehicle_id"])
+                continue
+            try:
+                spec = parse_monitor(record["monitor"], legacy=record["callback_id"] is None)
+            except InvalidField as exc:
+                log.warning("monitor %s no longer valid: %s", record["id"], exc.message)
+                continue
+            monitor = Monitor(
+                record["id"],
+                vehicle.id,
+                vehicle.vin,
+                record["user_id"],
+                record["client_id"],
+                record["callback_id"],
+                spec,
+                record["base"],
+                record["created_at"],
+                record["updated_at"],
+                status=record["status"],
+                paused=record["status"] != "Running",
+            )
+            monitor.rebuild()
+            self._by_id[monitor.id] = monitor
+            self._by_vehicle.setdefault(vehicle.id, []).append(monitor)
+            if not monitor.paused:
+                self._prime(monitor, vehicle)
+        if self._by_id:
+            log.info("restored %d monitors from %s", len(self._by_id), store.path)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _save(self, monitor: Monitor) -> None:
+        if self._store is not None:
+            self._store.save(
+                monitor.id,
+                {
+                    "id": monitor.id,
+                    "vehicle_id": monitor.vehicle_id,
+                    "user_id": monitor.user_id,
+                    "client_id": monitor.client_id,
+                    "callback_id": monitor.callback_id,
+                    "base": monitor.base,
+                    "status": monitor.status,
+                    "created_at": monitor.created_at,
+                    "updated_at": monitor.updated_at,
+                    "monitor": monitor.spec.monitor,
+                },
+            )
 
     # ------------------------------------------------------------ resource
     def create(
@@ -159,6 +224,7 @@ class MonitorEngine:
         self._by_id[monitor.id] = monitor
         self._by_vehicle.setdefault(vehicle.id, []).append(monitor)
         self._prime(monitor, vehicle)
+        self._save(monitor)
         return monitor
 
     def replace(self, monitor: Monitor, spec: MonitorSpec) -> Monitor:
@@ -169,6 +235,7 @@ class MonitorEngine:
         vehicle = self.fleet.get(monitor.vehicle_id)
         if vehicle is not None and monitor.status == "Running":
             self._prime(monitor, vehicle)
+        self._save(monitor)
         return monitor
 
     def set_status(self, monitor: Monitor, status: MonitorStatus) -> Monitor:
@@ -183,12 +250,15 @@ class MonitorEngine:
         if status == "Running" and vehicle is not None:
             monitor.rebuild()  # forget what it saw before the pause
             self._prime(monitor, vehicle)
+        self._save(monitor)
         return monitor
 
     def delete(self, monitor: Monitor) -> None:
         self._cancel(monitor)
         if self._by_id.pop(monitor.id, None) is None:
             return
+        if self._store is not None:
+            self._store.delete(monitor.id)
         siblings = self._by_vehicle.get(monitor.vehicle_id, [])
         if monitor in siblings:
             siblings.remove(monitor)
@@ -201,6 +271,8 @@ class MonitorEngine:
         self._by_id.clear()
         self._by_vehicle.clear()
         self.evaluations = 0
+        if self._store is not None:
+            self._store.clear()
 
     # ------------------------------------------------------------ lookup
     def of_vehicle(
