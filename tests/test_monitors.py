@@ -580,3 +580,65 @@ def test_monitor_messages_match_the_notification_template(mon: Monitors) -> None
     assert kinds == {"zone", "time", "data"}
     types = [e["type"] for e in messages[0]["monitorEvent"]["extensions"]]
     assert set(types) == set(body["extendedEventParam"])
+
+
+def test_living_fleet_leaves_and_comes_home(mon: Monitors) -> None:
+    """The fleet drives on its own: leaving the home zone and coming back raise one event
+    each per trip, on the samples the car reports while driving."""
+    lon, lat = mon.home
+    control(mon.api, "POST", "/clock/advance", {"to": next_local(mon.api, 0, 5).isoformat()})
+    mon.api.token = mon.api.server.token()["access_token"]
+    out = mon.create(zone_monitor(lon, lat, 1, "Out"))
+    back = mon.create(zone_monitor(lon, lat, 1, "In"))
+    control(mon.api, "PUT", "/fleet/life", {"enabled": True})
+    try:
+        for _ in range(48):  # two days, an hour at a time (tokens live an hour)
+            control(mon.api, "POST", "/clock/advance", {"seconds": 3600})
+            mon.api.token = mon.api.server.token()["access_token"]
+    finally:
+        control(mon.api, "PUT", "/fleet/life", {"enabled": False})
+    left, came = mon.events(out), mon.events(back)
+    assert len(left) >= 1
+    assert len(came) in (len(left), len(left) - 1)  # home again, unless still out
+    assert all(e["refresh"] is False for e in left + came)
+    trips = mon.api.get(f"/user/vehicles/{mon.vid}/trips").json()["total"]
+    assert trips >= len(left)
+
+
+def test_older_form_retry_policy_then_dead_letter(
+    mon: Monitors, ccsim_webhook: WebhookReceiver
+) -> None:
+    ccsim_webhook.set_default(503)
+    body = {
+        **data_monitor("vehicle.doorsState.opening", "onChange"),
+        "subscribeParam": {
+            "callback": {"target": ccsim_webhook.url + "/retry", "name": "r"},
+            "retryPolicy": {"policy": "Bounded", "maxRetryNumber": 2, "retryDelay": 30},
+        },
+    }
+    mon.create(body, legacy=True)
+    mon.inject(openDoors=["Driver"])
+
+    def attempts(count: int) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            journal = control(mon.api, "GET", "/deliveries?outcome=failed")["deliveries"]
+            if len(journal) >= count:
+                assert len(journal) == count
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"not {count} failed attempts")
+
+    attempts(1)
+    control(mon.api, "POST", "/clock/advance", {"seconds": 29})
+    attempts(1)  # not before retryDelay
+    control(mon.api, "POST", "/clock/advance", {"seconds": 1})
+    attempts(2)
+    control(mon.api, "POST", "/clock/advance", {"seconds": 30})
+    attempts(3)  # the first try and two retries, 30 s apart
+    control(mon.api, "POST", "/clock/advance", {"seconds": 300})
+    mon.settle()
+    assert len([r for r in ccsim_webhook.received if r.path == "/retry"]) == 3
+    dead = control(mon.api, "GET", "/deliveries/dead-letters")["deadLetters"]
+    assert len(dead) == 1
+    ccsim_webhook.set_default(200)

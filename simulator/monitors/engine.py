@@ -96,13 +96,12 @@ class Monitor:
             for index, trigger in enumerate(spec.triggers)
             if isinstance(trigger, DataSpec) and trigger.op == "onChange"
         )
-        expression = spec.expression
-        self.single = len(evals) == 1 and expression.text.strip() == evals[0].name
+        self.single = len(evals) == 1 and spec.expression.text.strip() == evals[0].name
         if self.single:
             self.step = evals[0].update  # the hot path: one call per sample
             return
-        updates = [ev.update for ev in evals]
-        indexed = tuple(enumerate(updates))
+        expression = spec.expression.fn
+        indexed = tuple(enumerate(ev.update for ev in evals))
 
         def step(vehicle: Vehicle, t: float) -> bool:
             for index, update in indexed:

@@ -249,6 +249,7 @@ class Polygon:
         "_lon_hi",
         "_lon_lo",
         "_m2",
+        "_near_segs",
         "_segs",
         "_slabs",
         "_xlat_hi",
@@ -306,6 +307,21 @@ class Polygon:
             bx, by = ring[(i + 1) % n]
             segs.append((ax, ay, bx, by, bx - ax, by - ay))
         self._segs = tuple(segs)
+        # For _near: each edge's bounding box expanded by the margin (as above),
+        # so that far edges are skipped after four comparisons.
+        self._near_segs = tuple(
+            (
+                min(ax, bx) - dlon,
+                max(ax, bx) + dlon,
+                min(ay, by) - dlat,
+                max(ay, by) + dlat,
+                ax,
+                ay,
+                dx,
+                dy,
+            )
+            for ax, ay, bx, by, dx, dy in segs
+        )
 
         # Slabs: between consecutive distinct vertex latitudes, the edges that
         # span the whole slab, each as (x at ya, ya, dx/dy).  _slabs[j] is the
@@ -359,10 +375,16 @@ class Polygon:
         return False
 
     def _near(self, lon: float, lat: float) -> bool:
-        """Whether some edge is within margin_km (projected around the point)."""
+        """Whether some edge is within margin_km (projected around the point).
+
+        Only called for points within the expanded bounding box, for which the
+        edges' expanded boxes are conservative.
+        """
         c = cos(lat * _RAD)
         m2 = self._m2
-        for ax, ay, _bx, _by, dx, dy in self._segs:
+        for xlo, xhi, ylo, yhi, ax, ay, dx, dy in self._near_segs:
+            if lon < xlo or lon > xhi or lat < ylo or lat > yhi:
+                continue
             px = (lon - ax) * c
             py = lat - ay
             ex = dx * c

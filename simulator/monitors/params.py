@@ -57,7 +57,7 @@ from simulator.validation import (
 MAX_TRIGGERS = 5
 MAX_MONITORS = 5  # per vehicle, user and client (the reference)
 MAX_RADIUS_KM = 1000.0  # (sim)
-MIN_RADIUS_KM = 0.01  # (sim) 10 m
+MIN_RADIUS_KM = 0.1  # (sim) 100 m: inside the 50 m hysteresis band on both sides
 MAX_TIMES = 10  # (sim) time windows per time trigger
 NAME = re.compile(r"^[a-zA-Z]+[.\-_]?[0-9]*$")
 EXTENSIONS = (
