@@ -35,6 +35,17 @@ def _string(text: str) -> dict[str, Any]:
     return {"type": "string", "body": {"literalValue": text}}
 
 
+def _where(item: dict[str, Any], vehicle: m.Vehicle) -> dict[str, Any]:
+    """(sim) where the vehicle was, as a GeoJSON Point, unless its privacy hides it."""
+    state = vehicle.state
+    if state.privacy is _NONE:
+        item["position"] = {
+            "type": "Point",
+            "coordinates": [round(state.position.lon, 6), round(state.position.lat, 6)],
+        }
+    return item
+
+
 class ZoneEval:
     __slots__ = ("inside", "name", "shape", "want_in")
 
@@ -57,18 +68,12 @@ class ZoneEval:
         return inside is self.want_in  # None (never seen) is neither
 
     def describe(self, vehicle: m.Vehicle) -> dict[str, Any]:
-        item: dict[str, Any] = {
+        item = {
             "trigger": self.name,
             "kind": "zone",
             "value": _string("In" if self.want_in else "Out"),
         }
-        state = vehicle.state
-        if state.privacy is _NONE:
-            item["position"] = {
-                "type": "Point",
-                "coordinates": [round(state.position.lon, 6), round(state.position.lat, 6)],
-            }
-        return item
+        return _where(item, vehicle)
 
 
 class TimeEval:
@@ -128,11 +133,12 @@ class TimeEval:
 
     def describe(self, vehicle: m.Vehicle) -> dict[str, Any]:
         local = vehicle.state.updated_at.astimezone(self.spec.zone)
-        return {
+        item = {
             "trigger": self.name,
             "kind": "time",
-            "value": _string(local.isoformat(timespec="seconds")),
+            "value": _string(local.isoformat("T", "seconds")),
         }
+        return _where(item, vehicle)
 
 
 def _local(day: date, zone: Any) -> datetime:
@@ -249,7 +255,7 @@ class DataEval:
             item["value"] = _string(spec.field.literal(value))
         if spec.previous is not None:
             item["previous"] = spec.field.literal(self.before)
-        return item
+        return _where(item, vehicle)
 
 
 Evaluator = ZoneEval | TimeEval | DataEval
