@@ -59,15 +59,20 @@ def invalid(exc: ValidationError, prefix: tuple[str | int, ...]) -> InvalidField
 # ------------------------------------------------------------------ scalar rules
 
 
-def time_of_day(value: object) -> timedelta:
-    """An ISO 8601 duration from midnight (``PT14H30M``), at least 0 and under 24 h."""
-    message = "must be an ISO 8601 duration under 24 hours, such as PT14H30M"
+def _parse_duration(value: object, message: str) -> timedelta:
+    """An ISO 8601 duration, or ValueError(message)."""
     if not isinstance(value, str) or not _DURATION.match(value):
         raise ValueError(message)
     try:
-        parsed = _TIMEDELTA.validate_python(value)
+        return _TIMEDELTA.validate_python(value)
     except ValidationError:
         raise ValueError(message) from None
+
+
+def time_of_day(value: object) -> timedelta:
+    """An ISO 8601 duration from midnight (``PT14H30M``), at least 0 and under 24 h."""
+    message = "must be an ISO 8601 duration under 24 hours, such as PT14H30M"
+    parsed = _parse_duration(value, message)
     if not timedelta(0) <= parsed < DAY:
         raise ValueError(message)
     return parsed
@@ -110,12 +115,7 @@ def iso_duration(
     message = "must be an ISO 8601 duration, such as PT4H30M"
     if at_most is not None:
         message += f" (at most {iso_duration_text(at_most)})"
-    if not isinstance(value, str) or not _DURATION.match(value):
-        raise ValueError(message)
-    try:
-        parsed = _TIMEDELTA.validate_python(value)
-    except ValidationError:
-        raise ValueError(message) from None
+    parsed = _parse_duration(value, message)
     if (positive and parsed <= timedelta(0)) or (at_most is not None and parsed > at_most):
         raise ValueError(message)
     return parsed

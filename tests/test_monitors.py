@@ -14,6 +14,7 @@ import pytest
 from conftest import API, ApiClient
 from reference import reference_available, validate_response, validate_webhook_schema
 
+from simulator.monitors.params import EXTENSIONS
 from simulator.receiver import WebhookReceiver
 
 CONTROL = "/simulator/v1"
@@ -555,16 +556,7 @@ def test_monitor_messages_match_the_notification_template(mon: Monitors) -> None
             "boolExp": "(away & always) | doors | alerts",
         },
         "attributes": [{"type": "Body", "key": "label", "value": "$MonitorLabel"}],
-        "extendedEventParam": [
-            "vehicle.doorsState",
-            "vehicle.status",
-            "vehicle.maintenance",
-            "vehicle.position",
-            "vehicle.telemetry",
-            "vehicle.alerts",
-            "vehicle.alarm",
-            "vehicle.trip",
-        ],
+        "extendedEventParam": list(EXTENSIONS),
     }
     mid = mon.create(body)
     mon.at(3.0, alerts=["FuelLevelLow"])  # away, in the window, and an alert

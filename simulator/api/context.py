@@ -15,6 +15,7 @@ from simulator.api.app import GRANT
 from simulator.api.http import SIM, model_response
 from simulator.api.paging import paginate
 from simulator.auth.models import Grant
+from simulator.delivery.callbacks import Callback, CallbackType
 from simulator.errors import ApiError, ErrorCode
 from simulator.fleet import models as m
 from simulator.store import Simulator
@@ -54,6 +55,20 @@ class Context:
             raise ApiError(
                 ErrorCode.SCOPE_MISSING, f"the access token lacks the scope {scope}", debug=scope
             )
+
+    def callback(self, kind: CallbackType) -> Callback:
+        """The path's ``{cbid}``: 404 if unknown to this user and client, 400 if it does not
+        serve ``kind`` (Remote or Monitor)."""
+        callback = self.sim.callbacks.get(
+            self.user_id, self.grant.client_id, self.request.match_info["cbid"]
+        )
+        if kind not in callback.types:
+            raise ApiError(
+                ErrorCode.INVALID_FIELD,
+                f"callback {callback.id} does not serve type {kind}",
+                debug="cbid",
+            )
+        return callback
 
     def vehicle(self) -> m.Vehicle:
         return self.sim.fleet.of_user(self.user_id, self.request.match_info["id"])

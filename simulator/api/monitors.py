@@ -22,7 +22,7 @@ from simulator.api.context import Context, page_response
 from simulator.api.http import model_response, read_json
 from simulator.api.operations import Operation, Param
 from simulator.delivery.callbacks import CallbackType
-from simulator.errors import ApiError, ErrorCode, InvalidField
+from simulator.errors import InvalidField
 from simulator.fleet import models as m
 from simulator.monitors.engine import Monitor
 from simulator.monitors.params import parse_monitor
@@ -78,16 +78,7 @@ def _callback_id(ctx: Context) -> str | None:
     """The callback of the current form (404 unknown, 400 not serving monitors)."""
     if _legacy(ctx.request):
         return None
-    callback = ctx.sim.callbacks.get(
-        ctx.user_id, ctx.grant.client_id, ctx.request.match_info["cbid"]
-    )
-    if CallbackType.MONITOR not in callback.types:
-        raise ApiError(
-            ErrorCode.INVALID_FIELD,
-            f"callback {callback.id} does not serve type Monitor",
-            debug="cbid",
-        )
-    return callback.id
+    return ctx.callback(CallbackType.MONITOR).id
 
 
 def _href(ctx: Context, monitor: Monitor) -> str:

@@ -18,7 +18,7 @@ from simulator.api.http import model_response, read_json
 from simulator.api.operations import Operation, Param
 from simulator.auth.models import REMOTE_SCOPES
 from simulator.delivery.callbacks import Callback, CallbackType
-from simulator.errors import ApiError, ErrorCode, NotFound
+from simulator.errors import NotFound
 from simulator.remotes.commands import parse_remote
 from simulator.remotes.engine import RemoteAction
 
@@ -85,16 +85,7 @@ class RemoteActionsPage(s.CollectionResult[RemoteActionsEmbedded]):
 
 
 def _callback(ctx: Context) -> Callback:
-    callback = ctx.sim.callbacks.get(
-        ctx.user_id, ctx.grant.client_id, ctx.request.match_info["cbid"]
-    )
-    if CallbackType.REMOTE not in callback.types:
-        raise ApiError(
-            ErrorCode.INVALID_FIELD,
-            f"callback {callback.id} does not serve type Remote",
-            debug="cbid",
-        )
-    return callback
+    return ctx.callback(CallbackType.REMOTE)
 
 
 def _base(ctx: Context, vehicle_id: str, cbid: str) -> str:

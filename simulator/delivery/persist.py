@@ -12,14 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.delivery.callbacks import Callback, CallbackStatus, CallbackType
 from simulator.delivery.journal import DeadLetter, DeliveryRecord
 from simulator.events import Notification
-
-if TYPE_CHECKING:
-    import sqlite3
+from simulator.sqlite import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
@@ -54,15 +52,7 @@ class DeliveryStore:
     FILE = "delivery.sqlite3"
 
     def __init__(self, directory: Path) -> None:
-        import sqlite3  # only with --data-dir: start-up without it does not load it
-
-        directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / self.FILE
-        self._db: sqlite3.Connection = sqlite3.connect(self.path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self.path.chmod(0o600)
+        self.path, self._db = open_db(directory, self.FILE, SCHEMA)
 
     def close(self) -> None:
         self._db.close()

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import sqlite3
+from simulator.sqlite import open_db
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS monitors (id TEXT PRIMARY KEY, record TEXT NOT NULL);"
 
@@ -22,15 +21,7 @@ class MonitorStore:
     FILE = "monitors.sqlite3"
 
     def __init__(self, directory: Path) -> None:
-        import sqlite3  # only with --data-dir
-
-        directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / self.FILE
-        self._db: sqlite3.Connection = sqlite3.connect(self.path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self.path.chmod(0o600)
+        self.path, self._db = open_db(directory, self.FILE, SCHEMA)
 
     def close(self) -> None:
         self._db.close()
