@@ -26,8 +26,8 @@ status ratio with the fleet moving in the background.
    more process, where the bytes of ``--breakdown-vehicles`` vehicles go: tracemalloc's
    allocation sites, and a walk of each vehicle's object graph (objects reachable from
    ``sys.modules`` before the build count as shared and are left out) by field of
-   ``Vehicle``, ``VehicleState`` and the fleet engine's ``Life`` (its two timers with
-   their closures), and the registries.
+   ``Vehicle``, ``VehicleState`` and the fleet engine's ``Life`` (with its departure
+   timer), and the registries (with the fleet-wide parked-report sweeps).
 3. HTTP: ``bench/http_status.py``'s machinery (GET status over mTLS, keep-alive, the
    simulators and a bare aiohttp server serving the same bytes all pinned to CPU 0, the
    load generator on CPU 1) against three ``serve --vehicles --http-vehicles`` processes
@@ -390,7 +390,7 @@ async def _breakdown_child(vehicles: int) -> dict[str, Any]:
         lives = sim.life._lives
         vehicle_fields = [f.name for f in dataclasses.fields(Vehicle)]
         state_fields = [f.name for f in dataclasses.fields(VehicleState)]
-        life_fields = [f.name for f in dataclasses.fields(Life)]
+        life_fields = list(Life.__slots__)
         for vehicle in fleet:
             seen.add(id(vehicle))
             parts["Vehicle object"] += sys.getsizeof(vehicle)
@@ -408,16 +408,19 @@ async def _breakdown_child(vehicles: int) -> dict[str, Any]:
                 seen.add(id(life))
                 parts["Life object"] += sys.getsizeof(life)
                 objects["Life object"] += 1
-                # a timer: the Timer, its lambda, closure cells (and the Departure)
+                # the Timer of the next departure (its callback is the Life itself)
                 charge("life.timer (next departure)", life.timer)
-                charge("life.report (parked-report timer)", life.report)
                 for name in life_fields:
-                    if name not in ("vehicle", "timer", "report"):
+                    if name not in ("engine", "vehicle", "timer"):
                         charge(f"life.{name}", getattr(life, name))
         registries = {
             "Fleet._by_id dict": sys.getsizeof(sim.fleet._by_id),
             "Fleet._by_owner lists": sum(sys.getsizeof(v) for v in sim.fleet._by_owner.values()),
             "FleetLife._lives dict": sys.getsizeof(lives),
+            "FleetLife parked-report sweeps (lists, timers)": sum(
+                sys.getsizeof(sweep.lives) + sys.getsizeof(sweep.timer)
+                for sweep in sim.life._sweeps.values()
+            ),
             "Clock._timers heap list": sys.getsizeof(sim.clock._timers),
         }
         for name, size in registries.items():
@@ -426,8 +429,10 @@ async def _breakdown_child(vehicles: int) -> dict[str, Any]:
         sample = fleet[:200]
         trips = [t for v in sample for t in v.trips]
         packed_trip_bytes = sum(v.trips.packed_size for v in sample)
+        raw_trip_bytes = sum(v.trips.raw_size for v in sample)
         telemetry = sum(len(v.telemetry) for v in sample)
         packed_telemetry = sum(v.telemetry.packed_size for v in sample)
+        raw_telemetry = sum(v.telemetry.raw_size for v in sample)
         return {
             "vehicles": len(fleet),
             "seconds": seconds,
@@ -438,8 +443,10 @@ async def _breakdown_child(vehicles: int) -> dict[str, Any]:
             "trips_per_vehicle": len(trips) / max(1, len(sample)),
             "waypoints_per_trip": sum(len(t.waypoints) for t in trips) / max(1, len(trips)),
             "bytes_per_trip": packed_trip_bytes / max(1, len(trips)),
+            "raw_bytes_per_trip": raw_trip_bytes / max(1, len(trips)),
             "telemetry_per_vehicle": telemetry / max(1, len(sample)),
             "bytes_per_telemetry": packed_telemetry / max(1, telemetry),
+            "raw_bytes_per_telemetry": raw_telemetry / max(1, telemetry),
             "alerts_per_vehicle": sum(len(v.alerts) for v in sample) / max(1, len(sample)),
         }
 
@@ -556,9 +563,11 @@ def print_memory(m: MemoryResult, opts: argparse.Namespace) -> None:
     )
     print(
         f"   per vehicle: {b['trips_per_vehicle']:.1f} trips ({b['waypoints_per_trip']:.1f} "
-        f"waypoints, {b['bytes_per_trip']:.0f} packed bytes each), "
+        f"waypoints, {b['raw_bytes_per_trip']:.0f} packed bytes each, "
+        f"{b['bytes_per_trip']:.0f} deflated), "
         f"{b['telemetry_per_vehicle']:.1f} telemetry records "
-        f"({b['bytes_per_telemetry']:.0f} packed bytes each), "
+        f"({b['raw_bytes_per_telemetry']:.0f} packed bytes each, "
+        f"{b['bytes_per_telemetry']:.0f} deflated), "
         f"{b['alerts_per_vehicle']:.1f} alerts"
     )
     groups: Counter[str] = Counter()

@@ -326,9 +326,8 @@ class _VehicleBuilder:
         self.alerts: list[Alert] = []
         self.collisions: list[Collision] = []
         self.alarms: list[Alarm] = []
-        self.trips = TripLog()
-        self.trip_objects: list[Trip] = []  # unpacked copies, while building
-        self.telemetry = TelemetryLog()
+        self.trip_objects: list[Trip] = []  # packed once, at the end (one deflate per log)
+        self.samples: list[TelemetrySample] = []
         self.pending_alerts: list[AlertType] = []  # raised after the history replay
 
     # -- environment ------------------------------------------------------------------
@@ -463,16 +462,17 @@ class _VehicleBuilder:
             maintenance=maintenance,
             pictures=spec.pictures,
             alerts=sorted(self.alerts, key=lambda a: a.started_at),
-            trips=self.trips,
+            trips=TripLog(self.trip_objects),
             collisions=self.collisions,
-            telemetry=self.telemetry,
+            telemetry=TelemetryLog(),  # below, once the vehicle exists
             alarms=self.alarms,
         )
         if updated_at > last_end + timedelta(minutes=5):
             # a later sample (charging): record it too
-            vehicle.telemetry.append(
+            self.samples.append(
                 telemetry_snapshot(vehicle, new_record_id(rng), trip_id=last_trip_id)
             )
+        vehicle.telemetry = TelemetryLog(self.samples)
         return vehicle
 
     # -- static-ish parts -------------------------------------------------------------
@@ -690,7 +690,6 @@ class _VehicleBuilder:
                 electric_used_kwh=kwh if electric is not None else None,
                 waypoints=waypoints,
             )
-            self.trips.append(trip)
             self.trip_objects.append(trip)
             mileage += leg.distance_km
             last_position = waypoints[-1]
@@ -719,7 +718,7 @@ class _VehicleBuilder:
                     )
                 )
             if index >= samples_from:
-                self.telemetry.append(
+                self.samples.append(
                     self.sample(
                         leg,
                         trip_id,

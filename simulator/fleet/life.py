@@ -9,6 +9,15 @@ leg's average, energy falls with speed and cold, the odometer rises, and each
 tick is a data sample.  Arrived, the car parks (locked, but for the
 occasional forgetful driver), plugs in at home or work when electric, refuels
 when low, and reports rarely while asleep (its 12 V battery slowly draining).
+On a Saturday, a parked car whose service is due by date or distance may have it
+done (``serviced``: the maintenance data start again).  An offline car reports
+nothing and starts no trip; back online, its next scheduled activity sends one
+``catch-up`` sample first.
+
+Memory: a parked vehicle's :class:`Life` is a few references and the timer of
+its next departure, the life itself being the timer's callback; its places are
+drawn again from the seed when needed; its parked reports come from one sweep
+timer per group of vehicles adopted at the same instant.
 
 Pure domain: the clock, the bus and the vehicles; no HTTP.
 """
@@ -37,7 +46,6 @@ from simulator.fleet.models import (
     IgnitionType,
     LockedState,
     Position,
-    PositionKind,
     PowertrainStatus,
     Trip,
     Vehicle,
@@ -63,6 +71,14 @@ KEPT_TRIPS = 200
 KEPT_TELEMETRY = 200
 TYRE_ALERT_PER_TRIP = 0.01
 COLLISION_PER_TRIP = 0.002
+SERVICE_WEEKDAY = 5  # Saturday: a due service may be booked then
+SERVICE_HOURS = (8, 18)  # local, garage opening hours
+SERVICE_CHANCE = 0.5  # per parked report in those hours
+# places (shared strings: a parked vehicle keeps one of them)
+HOME, WORK, FAR, ELSEWHERE, NAVIGATION = "home", "work", "far", "elsewhere", "navigation"
+ERRANDS = tuple(f"errand-{i}" for i in range(4))
+# causes of the life's samples
+PARKED, CATCH_UP, SERVICED = "parked", "catch-up", "serviced"
 TYRE_ALERTS = (
     AlertType.LEFT_FRONT_TIRE_UNDER_INFLATED,
     AlertType.RIGHT_FRONT_TIRE_UNDER_INFLATED,
@@ -79,7 +95,7 @@ class Departure:
 
 @dataclass(slots=True, eq=False)
 class Drive:
-    """A trip in progress."""
+    """A trip in progress (the only per-vehicle state of any size, while it lasts)."""
 
     trip_id: str
     points: list[tuple[float, float]]
@@ -90,6 +106,8 @@ class Drive:
     started_at: float
     start_mileage: float
     place: str
+    rng: random.Random  # the trip's own draws, tick after tick
+    dt: float = 0.0  # seconds since the previous tick
     done_km: float = 0.0
     top_kmh: float = 0.0
     electric_km: float = 0.0
@@ -100,19 +118,60 @@ class Drive:
     waypoints: list[Position] = field(default_factory=list)
 
 
-@dataclass(slots=True, eq=False)
-class Life:
-    """What the fleet engine keeps per vehicle (small: most vehicles are parked)."""
+@dataclass(frozen=True, slots=True)
+class Places:
+    """Where a vehicle goes besides home, drawn from the seed (recomputed, never kept)."""
 
-    vehicle: Vehicle
-    home: tuple[float, float]
     work: tuple[float, float]
-    home_kw: float
     errands: tuple[tuple[float, float], ...]
-    at_place: str = "home"
-    drive: Drive | None = None
-    timer: Timer | None = None
-    report: Timer | None = None
+    home_kw: float
+
+
+class Life:
+    """What the fleet engine keeps per vehicle: small, most vehicles are parked.
+
+    A life is its own timer callback: ``timer`` holds the next departure while parked (its
+    place in ``next_place``) or the next tick while driving.  Places come from the seed
+    (:meth:`FleetLife.places`); parked reports come from the fleet-wide sweeps.
+    """
+
+    __slots__ = ("at_place", "drive", "engine", "next_place", "timer", "vehicle")
+
+    def __init__(self, engine: FleetLife, vehicle: Vehicle, at_place: str = HOME) -> None:
+        self.engine = engine
+        self.vehicle = vehicle
+        self.at_place = at_place
+        self.next_place = HOME
+        self.drive: Drive | None = None
+        self.timer: Timer | None = None
+
+    def __call__(self) -> None:
+        """The timer is due: the next tick of the trip, else the planned departure."""
+        timer, self.timer = self.timer, None
+        if self.drive is not None:
+            self.engine._tick(self)
+        elif timer is not None:
+            self.engine._depart(self, self.next_place, timer.due)
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+class _Sweep:
+    """The parked reports of the vehicles adopted at one instant: one clock timer for all,
+    every ``PARKED_REPORT_S``, reporting them in adoption order."""
+
+    __slots__ = ("engine", "lives", "timer")
+
+    def __init__(self, engine: FleetLife) -> None:
+        self.engine = engine
+        self.lives: list[Life] = []
+        self.timer: Timer | None = None
+
+    def __call__(self) -> None:
+        self.engine._sweep(self)
 
 
 def _key(seed: int, vehicle: Vehicle, *parts: object) -> str:
@@ -128,6 +187,7 @@ class FleetLife:
         self.seed = seed
         self.enabled = False
         self._lives: dict[str, Life] = {}
+        self._sweeps: dict[float, _Sweep] = {}  # by due time
 
     # ------------------------------------------------------------ switching
     def start(self) -> None:
@@ -142,24 +202,47 @@ class FleetLife:
         for life in self._lives.values():
             if life.drive is not None:
                 self._arrive(life, early=True)
-            for timer in (life.timer, life.report):
-                if timer is not None:
-                    timer.cancel()
-        self._lives.clear()
+        self._forget()
 
     def reset(self) -> None:
         """After the fleet was made again: forget the old lives, start the new ones."""
-        for life in self._lives.values():
-            for timer in (life.timer, life.report):
-                if timer is not None:
-                    timer.cancel()
-        self._lives.clear()
+        self._forget()
         if self.enabled:
             self.start()
+
+    def _forget(self) -> None:
+        for life in self._lives.values():
+            life.cancel()
+        self._lives.clear()
+        for sweep in self._sweeps.values():
+            if sweep.timer is not None:
+                sweep.timer.cancel()
+            sweep.lives.clear()
+        self._sweeps.clear()
 
     def adopt(self, vehicle: Vehicle) -> None:
         if not self.enabled or vehicle.id in self._lives:
             return
+        life = Life(self, vehicle)
+        position = vehicle.state.position
+        home = (vehicle.home_lon, vehicle.home_lat)
+        if distance_km((position.lon, position.lat), home) > 0.5:
+            life.at_place = ELSEWHERE
+        self._lives[vehicle.id] = life
+        self._plan(life)
+        electric = vehicle.state.electric
+        if electric is not None and electric.charging.status is ChargingStatus.IN_PROGRESS:
+            self.effects.start_charging(vehicle)  # generated mid-charge: the charge goes on
+        due = self.clock.time() + PARKED_REPORT_S
+        sweep = self._sweeps.get(due)
+        if sweep is None:
+            sweep = self._sweeps[due] = _Sweep(self)
+            sweep.timer = self.clock.call_at(due, sweep)
+        sweep.lives.append(life)
+
+    def places(self, vehicle: Vehicle) -> Places:
+        """Work, errand places and home charger of a vehicle: a pure function of the seed
+        and the vehicle."""
         rng = random.Random(_key(self.seed, vehicle, "places"))
         home = (vehicle.home_lon, vehicle.home_lat)
         angle = rng.uniform(0, 2 * math.pi)
@@ -168,13 +251,7 @@ class FleetLife:
         errands = tuple(
             offset(home[0], home[1], rng.uniform(-6, 6), rng.uniform(-6, 6)) for _ in range(4)
         )
-        life = Life(vehicle, home, work, rng.choice(HOME_CHARGERS_KW), errands)
-        position = vehicle.state.position
-        if distance_km((position.lon, position.lat), home) > 0.5:
-            life.at_place = "elsewhere"
-        self._lives[vehicle.id] = life
-        self._plan(life)
-        self._park_report(life)
+        return Places(work, errands, rng.choice(HOME_CHARGERS_KW))
 
     def describe(self, vehicle_id: str) -> dict[str, object] | None:
         life = self._lives.get(vehicle_id)
@@ -205,19 +282,19 @@ class FleetLife:
 
         plan: list[Departure] = []
         if day.weekday() < 5 and rng.random() < 0.85:
-            plan.append(Departure(at(rng.gauss(7.6, 0.5)), "work"))
-            plan.append(Departure(at(rng.gauss(17.6, 0.6)), "home"))
+            plan.append(Departure(at(rng.gauss(7.6, 0.5)), WORK))
+            plan.append(Departure(at(rng.gauss(17.6, 0.6)), HOME))
             if rng.random() < 0.3:
                 leave = rng.uniform(18.8, 20.0)
-                plan.append(Departure(at(leave), f"errand-{rng.randrange(4)}"))
-                plan.append(Departure(at(leave + rng.uniform(0.5, 1.5)), "home"))
+                plan.append(Departure(at(leave), ERRANDS[rng.randrange(4)]))
+                plan.append(Departure(at(leave + rng.uniform(0.5, 1.5)), HOME))
         else:
             hour = rng.uniform(9.5, 11.5)
             for _ in range(rng.choice((0, 1, 1, 2))):
                 far = rng.random() < 0.1
-                plan.append(Departure(at(hour), "far" if far else f"errand-{rng.randrange(4)}"))
+                plan.append(Departure(at(hour), FAR if far else ERRANDS[rng.randrange(4)]))
                 hour += rng.uniform(3.0, 5.0) if far else rng.uniform(0.5, 2.5)
-                plan.append(Departure(at(min(hour, 22.5)), "home"))
+                plan.append(Departure(at(min(hour, 22.5)), HOME))
                 hour += rng.uniform(0.5, 2.0)
         plan.sort(key=lambda d: d.at)
         return plan
@@ -235,34 +312,37 @@ class FleetLife:
         departure = self._next_departure(life.vehicle, self.clock.time())
         if departure is None:
             return
-        life.timer = self.clock.call_at(departure.at, lambda: self._depart(life, departure))
+        life.next_place = departure.place
+        life.timer = self.clock.call_at(departure.at, life)
 
     def _target(self, life: Life, place: str, rng: random.Random) -> tuple[float, float]:
-        if place == "home":
-            return life.home
-        if place == "work":
-            return life.work
-        if place == "far":
+        vehicle = life.vehicle
+        home = (vehicle.home_lon, vehicle.home_lat)
+        if place == HOME:
+            return home
+        if place == FAR:
             angle = rng.uniform(0, 2 * math.pi)
             km = rng.uniform(40.0, 120.0)
-            return offset(life.home[0], life.home[1], km * math.sin(angle), km * math.cos(angle))
-        return life.errands[int(place.rsplit("-", 1)[1]) % len(life.errands)]
+            return offset(home[0], home[1], km * math.sin(angle), km * math.cos(angle))
+        places = self.places(vehicle)
+        if place == WORK:
+            return places.work
+        return places.errands[int(place.rsplit("-", 1)[1]) % len(places.errands)]
 
     # ------------------------------------------------------------ driving
-    def _depart(self, life: Life, departure: Departure) -> None:
-        life.timer = None
+    def _depart(self, life: Life, place: str, at: float) -> None:
+        """The planned departure at ``at`` (the timer's due time) to ``place``."""
         vehicle = life.vehicle
         state = vehicle.state
-        rng = random.Random(_key(self.seed, vehicle, "trip", int(departure.at)))
+        rng = random.Random(_key(self.seed, vehicle, "trip", int(at)))
         blocked = state.immobilized or not state.online or life.drive is not None
         if blocked:
             self._plan(life)
             return
-        place = departure.place
         target = self._target(life, place, rng)
         if state.destination is not None:  # a Navigation remote: this trip goes there
             target = (state.destination.lon, state.destination.lat)
-            place = "navigation"
+            place = NAVIGATION
             state.destination = None
         here = (state.position.lon, state.position.lat)
         if distance_km(here, target) < 0.3:
@@ -281,6 +361,7 @@ class FleetLife:
             started_at=now,
             start_mileage=state.mileage_km,
             place=place,
+            rng=rng,
             fuel_start=state.fuel.snapshot() if state.fuel is not None else None,
             electric_start=state.electric.snapshot() if state.electric is not None else None,
         )
@@ -299,21 +380,21 @@ class FleetLife:
         state.locked_states = (LockedState.LOCKED,)
         state.open_doors = frozenset()
         state.battery_voltage = round(rng.uniform(13.8, 14.4), 2)
-        drive.waypoints.append(replace(state.position, at=self.clock.now()))
+        drive.waypoints.append(state.position.stamped(self.clock.now(), state.position.kind))
         self._report(life, "ignition-on")
-        self._tick_later(life, rng)
+        self._tick_later(life, drive)
 
-    def _tick_later(self, life: Life, rng: random.Random) -> None:
-        delay = rng.uniform(*TICK_RANGE_S)
-        life.timer = self.clock.call_later(delay, lambda: self._tick(life, delay, rng))
+    def _tick_later(self, life: Life, drive: Drive) -> None:
+        drive.dt = drive.rng.uniform(*TICK_RANGE_S)
+        life.timer = self.clock.call_later(drive.dt, life)
 
-    def _tick(self, life: Life, dt: float, rng: random.Random) -> None:
-        life.timer = None
+    def _tick(self, life: Life) -> None:
         drive = life.drive
         if drive is None:
             return
+        dt = drive.dt
         state = life.vehicle.state
-        speed = min(drive.max_kmh, max(8.0, rng.gauss(drive.avg_kmh, drive.avg_kmh * 0.25)))
+        speed = min(drive.max_kmh, max(8.0, drive.rng.gauss(drive.avg_kmh, drive.avg_kmh * 0.25)))
         step_km = min(speed * dt / 3600.0, drive.distance_km - drive.done_km)
         drive.done_km += step_km
         drive.top_kmh = max(drive.top_kmh, speed)
@@ -323,21 +404,14 @@ class FleetLife:
         state.moving = True
         state.speed_kmh = round(speed, 1)
         lon, lat, heading = self._along(drive, drive.done_km / drive.distance_km)
-        state.position = replace(
-            state.position,
-            lon=lon,
-            lat=lat,
-            heading=heading,
-            at=self.clock.now(),
-            kind=PositionKind.ACQUIRE,
-        )
+        state.position = state.position.moved(lon, lat, heading, self.clock.now())
         if len(drive.waypoints) < 40:
             drive.waypoints.append(state.position)
         if drive.done_km >= drive.distance_km - 1e-9:
             self._arrive(life)
             return
         self._report(life, "driving")
-        self._tick_later(life, rng)
+        self._tick_later(life, drive)
 
     @staticmethod
     def _along(drive: Drive, fraction: float) -> tuple[float, float, int]:
@@ -390,8 +464,8 @@ class FleetLife:
         forgot = rng.random() < 0.04
         state.locked_states = (LockedState.UNLOCKED,) if forgot else (LockedState.LOCKED,)
         state.awake_until = now + timedelta(minutes=3)
-        life.at_place = "elsewhere" if early else drive.place
-        waypoints = (*drive.waypoints, replace(state.position, at=now))
+        life.at_place = ELSEWHERE if early else drive.place
+        waypoints = (*drive.waypoints, state.position.stamped(now, state.position.kind))
         electric, fuel = state.electric, state.fuel
         vehicle.trips.append(
             Trip(
@@ -409,17 +483,15 @@ class FleetLife:
                 electric_end=electric.snapshot() if electric is not None else None,
                 electric_used_kwh=round(drive.kwh, 2) if electric is not None else None,
                 waypoints=waypoints,
-            )
+            ),
+            keep_last=KEPT_TRIPS,
         )
-        if len(vehicle.trips) > KEPT_TRIPS:
-            vehicle.trips.trim(KEPT_TRIPS)
         self._low_energy_alerts(vehicle, now)
         self._road_events(vehicle, drive, now, rng)
         vehicle.telemetry.append(
-            telemetry_snapshot(vehicle, new_record_id(rng), at=now, trip_id=drive.trip_id)
+            telemetry_snapshot(vehicle, new_record_id(rng), at=now, trip_id=drive.trip_id),
+            keep_last=KEPT_TELEMETRY,
         )
-        if len(vehicle.telemetry) > KEPT_TELEMETRY:
-            vehicle.telemetry.trim(KEPT_TELEMETRY)
         self._report(life, "ignition-off")
         if not early:
             self._refill(life, rng)
@@ -436,9 +508,9 @@ class FleetLife:
             return
         hour = self.clock.now().astimezone(catalog.city_zone(vehicle.home)).hour
         power = 0.0
-        if life.at_place == "home" and (hour >= 17 or hour < 7 or electric.level < 50):
-            power = life.home_kw
-        elif life.at_place == "work" and rng.random() < 0.3:
+        if life.at_place == HOME and (hour >= 17 or hour < 7 or electric.level < 50):
+            power = self.places(vehicle).home_kw
+        elif life.at_place == WORK and rng.random() < 0.3:
             power = WORK_CHARGER_KW
         elif electric.level < 20 and fuel is None:
             power = rng.choice(FAST_CHARGERS_KW)
@@ -518,27 +590,87 @@ class FleetLife:
                         alert.ended_at = now
                         alert.end_position = state.position
 
+    # ------------------------------------------------------------ maintenance
+    @staticmethod
+    def service_due(vehicle: Vehicle, now: datetime) -> bool:
+        """Service is due: by date or by distance (whichever comes first).
+
+        No alert is raised for it: the reference's AlertMsgEnum has no maintenance value
+        (clients read daysBeforeMaintenance / mileageBeforeMaintenance instead)."""
+        maintenance = vehicle.maintenance
+        return (
+            maintenance.days_before(now) <= 0
+            or maintenance.mileage_before(vehicle.state.mileage_km) <= 0
+        )
+
+    def _book_service(self, life: Life) -> bool:
+        """Parked on a Saturday between 08:00 and 18:00 (local) with the service due: now
+        and then (a draw per sweep) the owner has it done.  True when serviced."""
+        vehicle = life.vehicle
+        at = self.clock.time()
+        local = datetime.fromtimestamp(at, catalog.city_zone(vehicle.home))
+        if (
+            local.weekday() != SERVICE_WEEKDAY
+            or not SERVICE_HOURS[0] <= local.hour < SERVICE_HOURS[1]
+        ):
+            return False
+        now = self.clock.now()
+        if not self.service_due(vehicle, now):
+            return False
+        if random.Random(_key(self.seed, vehicle, "service", int(at))).random() >= SERVICE_CHANCE:
+            return False
+        maintenance = vehicle.maintenance
+        done_at = now.replace(microsecond=0)
+        km = float(round(vehicle.state.mileage_km))
+        maintenance.last_service_at = done_at
+        maintenance.last_service_mileage_km = km
+        maintenance.next_service_at = done_at + timedelta(days=maintenance.interval_days)
+        maintenance.next_service_mileage_km = km + maintenance.interval_km
+        maintenance.updated_at = now
+        return True
+
     # ------------------------------------------------------------ reporting
     def _report(self, life: Life, cause: str) -> None:
+        """A data sample, unless the vehicle is offline: then it owes one, sent (cause
+        ``catch-up``) before its next sample once back online; a routine parked report
+        is that catch-up sample."""
         vehicle = life.vehicle
         state = vehicle.state
         if not state.online:
+            if not state.unreported:
+                state.unreported = True
             return
+        if state.unreported:
+            state.unreported = False
+            self._publish(vehicle, CATCH_UP)
+            if cause == PARKED:
+                return
+        self._publish(vehicle, cause)
+
+    def _publish(self, vehicle: Vehicle, cause: str) -> None:
         now = self.clock.now()
-        state.updated_at = now
+        vehicle.state.updated_at = now
         vehicle.updated_at = now
         self.bus.publish(VehicleSample(vehicle.id, vehicle.vin, self.clock.time(), cause))
 
-    def _park_report(self, life: Life) -> None:
-        """Asleep: a sample every few hours, the 12 V battery a little lower each time."""
-
-        def report() -> None:
-            life.report = None
+    def _sweep(self, sweep: _Sweep) -> None:
+        """Asleep: a sample every few hours, the 12 V battery a little lower each time (a
+        car on the road skips it); a due service may be booked on Saturdays."""
+        timer = sweep.timer
+        assert timer is not None
+        due = timer.due
+        if self._sweeps.get(due) is sweep:
+            del self._sweeps[due]
+        sweep.timer = None
+        drain = DRAIN_V_PER_DAY * PARKED_REPORT_S / 86400
+        for life in sweep.lives:
+            if life.drive is not None:
+                continue
             state = life.vehicle.state
-            if life.drive is None:
-                drain = DRAIN_V_PER_DAY * PARKED_REPORT_S / 86400
-                state.battery_voltage = round(max(MIN_12V, state.battery_voltage - drain), 3)
-                self._report(life, "parked")
-            self._park_report(life)
-
-        life.report = self.clock.call_later(PARKED_REPORT_S, report)
+            state.battery_voltage = round(max(MIN_12V, state.battery_voltage - drain), 3)
+            self._report(life, SERVICED if self._book_service(life) else PARKED)
+        if not sweep.lives:  # forgotten meanwhile
+            return
+        following = due + PARKED_REPORT_S
+        sweep.timer = self.clock.call_at(following, sweep)
+        self._sweeps.setdefault(following, sweep)

@@ -14,8 +14,9 @@ Conventions:
 * static model data (capacities, pictures, doors...) lives in :mod:`simulator.fleet.catalog`
   and is referenced, never copied;
 * the two histories that grow with a vehicle's life, trips (with waypoints) and telemetry,
-  are kept packed as bytes in :class:`TripLog` / :class:`TelemetryLog`, which behave as
-  read-only sequences of frozen :class:`Trip` / :class:`TelemetrySample` objects.
+  are kept packed as one deflated blob each in :class:`TripLog` / :class:`TelemetryLog`,
+  which behave as read-only sequences of frozen :class:`Trip` / :class:`TelemetrySample`
+  objects.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import math
 import random
 import struct
+import zlib
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -486,6 +488,31 @@ class Position:
     fix_status: FixStatus | None = FixStatus.FIX_3D  # only meaningful for kind=Acquire
     kind: PositionKind = PositionKind.ACQUIRE
 
+    def moved(
+        self,
+        lon: float,
+        lat: float,
+        heading: int,
+        at: datetime,
+        kind: PositionKind = PositionKind.ACQUIRE,
+    ) -> Position:
+        """A new fix elsewhere, with this one's altitude and signal (built directly, not
+        with ``dataclasses.replace``: a driving or charging car makes one a minute)."""
+        return Position(
+            lon=lon,
+            lat=lat,
+            at=at,
+            alt=self.alt,
+            heading=heading,
+            signal_quality=self.signal_quality,
+            fix_status=self.fix_status,
+            kind=kind,
+        )
+
+    def stamped(self, at: datetime, kind: PositionKind = PositionKind.ACQUIRE) -> Position:
+        """The same fix taken again at ``at``."""
+        return self.moved(self.lon, self.lat, self.heading, at, kind)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EnergyLevel:
@@ -522,6 +549,22 @@ class Charging:
     charge_type: ChargeType | None = None  # preferences.type (Full / Partial)
     preference_level: ChargingPowerLevel | None = None  # preferences.level
     programs: tuple[ChargeProgram, ...] = ()  # schedule.programs
+
+    def with_figures(self, remaining: timedelta | None, rate_kmh: int) -> Charging:
+        """This charge with a new remainingTime and chargingRate (built directly, not with
+        ``dataclasses.replace``: a charging car updates them every simulated minute)."""
+        return Charging(
+            plugged=self.plugged,
+            status=self.status,
+            mode=self.mode,
+            remaining=remaining,
+            rate_kmh=rate_kmh,
+            next_delayed_time=self.next_delayed_time,
+            charger_power_kw=self.charger_power_kw,
+            charge_type=self.charge_type,
+            preference_level=self.preference_level,
+            programs=self.programs,
+        )
 
     @property
     def power_level(self) -> ChargingPowerLevel | None:
@@ -1337,18 +1380,50 @@ def _unpack_sample(raw: bytes) -> TelemetrySample:
 
 _T = TypeVar("_T", Trip, TelemetrySample)
 
+_LENGTH = struct.Struct("<I")  # each record of a log is prefixed with its length
+_DEFLATE_LEVEL = 9
+_RAW_DEFLATE = -15  # zlib wbits: a raw deflate stream, no header or checksum
+
+
+def _deflate(raw: bytes) -> bytes:
+    return zlib.compress(raw, _DEFLATE_LEVEL, _RAW_DEFLATE) if raw else b""
+
+
+def _inflate(blob: bytes) -> bytes:
+    return zlib.decompress(blob, _RAW_DEFLATE) if blob else b""
+
+
+def _split(raw: bytes) -> list[bytes]:
+    """The records of an inflated log, in order."""
+    out: list[bytes] = []
+    offset, end, size = 0, len(raw), _LENGTH.size
+    while offset < end:
+        (length,) = _LENGTH.unpack_from(raw, offset)
+        offset += size
+        out.append(raw[offset : offset + length])
+        offset += length
+    return out
+
+
+def _join(records: Iterable[bytes]) -> bytes:
+    return b"".join(_LENGTH.pack(len(raw)) + raw for raw in records)
+
 
 class _PackedLog(Sequence[_T]):
-    """A chronological list of records kept packed (one ``bytes`` per record).
+    """A chronological list of records kept packed: the records' bytes, each prefixed with
+    its length, in one deflated ``bytes`` blob per log (a parked vehicle's history costs
+    about half its packed size, with no per-record object).
 
     Reading yields fresh frozen objects; to change a record, store a replacement with
-    ``log[i] = record`` or :meth:`upsert`.
+    ``log[i] = record`` or :meth:`upsert`.  Every change re-deflates the log (tens of
+    microseconds for a few hundred records' worth): logs change at the end of a trip, not
+    at every data sample.
     """
 
-    __slots__ = ("_records",)
+    __slots__ = ("_blob", "_count")
 
     def __init__(self, items: Iterable[_T] = ()) -> None:
-        self._records: list[bytes] = [self._pack(item) for item in items]
+        self._store([self._pack(item) for item in items])
 
     @abstractmethod
     def _pack(self, item: _T) -> bytes:
@@ -1358,70 +1433,106 @@ class _PackedLog(Sequence[_T]):
     def _unpack(self, raw: bytes) -> _T:
         """The record back from its bytes."""
 
+    def _records(self) -> list[bytes]:
+        return _split(_inflate(self._blob))
+
+    def _store(self, records: list[bytes]) -> None:
+        self._blob = _deflate(_join(records))
+        self._count = len(records)
+
     def __len__(self) -> int:
-        return len(self._records)
+        return self._count
 
     @overload
     def __getitem__(self, index: int) -> _T: ...
     @overload
     def __getitem__(self, index: slice) -> list[_T]: ...
     def __getitem__(self, index: int | slice) -> _T | list[_T]:
+        records = self._records()
         if isinstance(index, slice):
-            return [self._unpack(raw) for raw in self._records[index]]
-        return self._unpack(self._records[index])
+            return [self._unpack(raw) for raw in records[index]]
+        return self._unpack(records[index])
 
     def __setitem__(self, index: int, item: _T) -> None:
-        self._records[index] = self._pack(item)
+        records = self._records()
+        records[index] = self._pack(item)
+        self._store(records)
 
     def __iter__(self) -> Iterator[_T]:
-        for raw in self._records:
+        for raw in self._records():
             yield self._unpack(raw)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._records == self._records
+        if type(other) is not type(self):
+            return False
+        assert isinstance(other, _PackedLog)
+        return other._count == self._count and other._records() == self._records()
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(<{len(self._records)} records>)"
+        return f"{type(self).__name__}(<{self._count} records>)"
 
-    def append(self, item: _T) -> None:
-        self._records.append(self._pack(item))
+    def append(self, item: _T, *, keep_last: int | None = None) -> None:
+        """Add ``item`` at the end; with ``keep_last``, drop the oldest records beyond it
+        (one re-deflate for both)."""
+        self.extend((item,), keep_last=keep_last)
 
-    def index_of(self, record_id: str) -> int | None:
-        """Position of the record with this id, or None (also for ids no record can have)."""
+    def extend(self, items: Iterable[_T], *, keep_last: int | None = None) -> None:
+        """Add ``items`` at the end (one re-deflate), then as :meth:`append`."""
+        records = self._records()
+        records.extend(self._pack(item) for item in items)
+        if keep_last is not None and len(records) > keep_last:
+            del records[: len(records) - keep_last]
+        self._store(records)
+
+    def _index_in(self, records: list[bytes], record_id: str) -> int | None:
         try:
             key = _pack_id(record_id)
         except ValueError:  # too long or not ASCII: never stored
             return None
         size = len(key)
-        for i, raw in enumerate(self._records):
+        for i, raw in enumerate(records):
             if raw[:size] == key:
                 return i
         return None
 
+    def index_of(self, record_id: str) -> int | None:
+        """Position of the record with this id, or None (also for ids no record can have)."""
+        return self._index_in(self._records(), record_id)
+
     def get(self, record_id: str) -> _T | None:
         """The record with this id, or None."""
-        i = self.index_of(record_id)
-        return None if i is None else self._unpack(self._records[i])
+        records = self._records()
+        i = self._index_in(records, record_id)
+        return None if i is None else self._unpack(records[i])
 
     def upsert(self, item: _T) -> None:
         """Replace the record with the same id, or append it."""
-        i = self.index_of(item.id)
+        records = self._records()
+        i = self._index_in(records, item.id)
         if i is None:
-            self.append(item)
+            records.append(self._pack(item))
         else:
-            self._records[i] = self._pack(item)
+            records[i] = self._pack(item)
+        self._store(records)
 
     def trim(self, keep_last: int) -> None:
         """Drop the oldest records, keeping at most ``keep_last``."""
-        if len(self._records) > keep_last:
-            del self._records[: len(self._records) - keep_last]
+        if self._count > keep_last:
+            records = self._records()
+            del records[: len(records) - keep_last]
+            self._store(records)
 
     @property
     def packed_size(self) -> int:
-        """Bytes of packed payload (for memory accounting)."""
-        return sum(len(raw) for raw in self._records)
+        """Bytes the log holds (deflated; for memory accounting)."""
+        return len(self._blob)
+
+    @property
+    def raw_size(self) -> int:
+        """Bytes of the records before deflating (for memory accounting)."""
+        return sum(len(raw) for raw in self._records())
 
 
 class TripLog(_PackedLog[Trip]):
@@ -1489,6 +1600,7 @@ class VehicleState(Revisioned):
     immobilized: bool = False
     stolen: bool = False
     destination: Position | None = None  # from the Navigation remote
+    unreported: bool = False  # data changed while offline: a catch-up sample is owed
 
     @property
     def autonomy_km(self) -> int:

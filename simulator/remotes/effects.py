@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +50,11 @@ HOME_CHARGER_KW = 7.4
 WEEKDAYS = list(Weekday)
 DAY = timedelta(days=1)
 DEFAULT_CHARGE = timedelta(hours=8)  # a charge program without an end lasts this long
+TAPER_FROM_PCT = 80.0  # full power below this level, then linearly less...
+TAPER_FLOOR = 0.08  # ...down to this share of it at 100 %
+TAPER_SLOPE = (1.0 - TAPER_FLOOR) / (100.0 - TAPER_FROM_PCT)  # share lost per percent
+# full-power percent-equivalents of the tapered stretch from TAPER_FROM_PCT to 100 %
+_TAPERED_SPAN = math.log(1.0 / TAPER_FLOOR) / TAPER_SLOPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,10 @@ class VehicleProcesses:
     programs: list[Timer] = field(default_factory=list)
     charge_at: Timer | None = None
     cabin_c: float | None = None  # None: at outside temperature
+    # the running charge's figures, computed at its start (see Effects._charge_figures)
+    charge_power_kw: float = 0.0  # the power they were computed for
+    charge_minutes_per_pct: float = 0.0  # at full power
+    charge_rate_kmh: float = 0.0  # autonomy per hour at full power (unbounded)
 
     def cancel(self) -> None:
         for timer in (self.charging, self.preconditioning, self.stolen, self.charge_at):
@@ -128,9 +138,23 @@ class Effects:
         now = self.clock.now()
         state = vehicle.state
         state.updated_at = now
-        state.position = replace(state.position, at=now, kind=PositionKind.ACQUIRE)
+        state.position = state.position.stamped(now, PositionKind.ACQUIRE)
         vehicle.updated_at = now
         self.bus.publish(VehicleSample(vehicle.id, vehicle.vin, self.clock.time(), cause))
+
+    def report(self, vehicle: Vehicle, cause: str) -> None:
+        """A sample from a process running in the vehicle (charging, preconditioning,
+        stolen-mode reports): none while the vehicle is offline, which then owes one
+        (``VehicleState.unreported``); back online, a ``catch-up`` sample comes first."""
+        state = vehicle.state
+        if not state.online:
+            if not state.unreported:
+                state.unreported = True
+            return
+        if state.unreported:
+            state.unreported = False
+            self.sample(vehicle, "catch-up")
+        self.sample(vehicle, cause)
 
     # ------------------------------------------------------------ checks
     def battery_too_low(self, vehicle: Vehicle, command: RemoteCommand) -> bool:
@@ -208,7 +232,7 @@ class Effects:
             if not vehicle.state.stolen:
                 return
             vehicle.state.awake_until = _utc(self.clock.time() + STOLEN_REPORT_S * 2)
-            self.sample(vehicle, "stolen")
+            self.report(vehicle, "stolen")
             self._stolen_report(vehicle)
 
         processes.stolen = self.clock.call_later(STOLEN_REPORT_S, report)
@@ -309,13 +333,13 @@ class Effects:
                 self.stop_preconditioning(
                     vehicle, PreconditioningStatus.FAILURE, PreconditioningFailureCause.LOW_BATTERY
                 )
-                self.sample(vehicle, "preconditioning")
+                self.report(vehicle, "preconditioning")
                 return
         if self.clock.time() >= processes.precondition_end:
             self.stop_preconditioning(vehicle, PreconditioningStatus.FINISHED)
-            self.sample(vehicle, "preconditioning")
+            self.report(vehicle, "preconditioning")
             return
-        self.sample(vehicle, "preconditioning")
+        self.report(vehicle, "preconditioning")
         processes.preconditioning = self.clock.call_later(
             TICK_S, lambda: self._precondition_tick(vehicle)
         )
@@ -344,7 +368,7 @@ class Effects:
                 return
             if vehicle.state.preconditioning.status is not PreconditioningStatus.ENABLED:
                 self.start_preconditioning(vehicle, PreconditioningStartingCause.SCHEDULED)
-                self.sample(vehicle, "preconditioning")
+                self.report(vehicle, "preconditioning")
             if program.recurrence is Recurrence.DAILY:
                 self._schedule_program(vehicle, program)
 
@@ -415,7 +439,7 @@ class Effects:
             electric.charging = replace(electric.charging, next_delayed_time=None)
             if electric.charging.status is not ChargingStatus.IN_PROGRESS:
                 self.start_charging(vehicle)
-                self.sample(vehicle, "charging")
+                self.report(vehicle, "charging")
 
         processes.charge_at = self.clock.call_at(max(when, self.clock.time()), start)
 
@@ -440,7 +464,7 @@ class Effects:
         processes = self.processes(vehicle)
         if processes.charging is not None:
             processes.charging.cancel()
-        processes.charging = self.clock.call_later(TICK_S, lambda: self._charge_tick(vehicle))
+        processes.charging = self.clock.call_later(TICK_S, partial(self._charge_tick, vehicle))
 
     def stop_charging(self, vehicle: Vehicle, status: ChargingStatus) -> None:
         electric = vehicle.state.electric
@@ -457,33 +481,43 @@ class Effects:
             rate_kmh=0,
             charger_power_kw=0.0,
         )
+        processes.charge_power_kw = 0.0  # the next charge computes its figures again
 
     @staticmethod
     def taper(level: float) -> float:
         """Share of the charger's power the battery takes at this state of charge."""
-        if level < 80:
+        if level < TAPER_FROM_PCT:
             return 1.0
-        return max(0.08, 1.0 - (level - 80) / 20 * 0.92)
+        return max(TAPER_FLOOR, 1.0 - (level - TAPER_FROM_PCT) * TAPER_SLOPE)
 
-    def _update_charge_figures(self, vehicle: Vehicle) -> None:
+    def _charge_figures(self, vehicle: Vehicle) -> VehicleProcesses:
+        """The running charge's constants, computed again only when its power changed."""
         electric = vehicle.state.electric
         assert electric is not None
+        processes = self.processes(vehicle)
         power = electric.charging.charger_power_kw
+        if power != processes.charge_power_kw:
+            processes.charge_power_kw = power
+            processes.charge_minutes_per_pct = (
+                electric.usable_kwh / 100 / power * 60 if power > 0 else 0.0
+            )
+            consumption = electric.consumption_kwh_per_100km
+            processes.charge_rate_kmh = power / consumption * 100 if consumption > 0 else 0.0
+        return processes
+
+    def _update_charge_figures(self, vehicle: Vehicle) -> None:
+        """remainingTime and chargingRate at the current level: the time the tapered
+        charge takes from here to 100 % (in closed form), the autonomy gained per hour."""
+        electric = vehicle.state.electric
+        assert electric is not None
+        processes = self._charge_figures(vehicle)
         level = electric.level
-        target = 100.0
-        minutes = 0.0
-        step = 1.0
-        while level < target:  # integrate the tapered curve in 1 % steps
-            kw = power * self.taper(level)
-            minutes += electric.usable_kwh * step / 100 / kw * 60
-            level += step
-        per_hour = power * self.taper(electric.level)
-        rate = 0
-        if electric.consumption_kwh_per_100km > 0:
-            rate = int(min(500, per_hour / electric.consumption_kwh_per_100km * 100))
-        electric.charging = replace(
-            electric.charging, remaining=timedelta(minutes=round(minutes)), rate_kmh=rate
-        )
+        minutes = processes.charge_minutes_per_pct * taper_span(level)
+        rate = int(min(500, processes.charge_rate_kmh * self.taper(level)))
+        charging = electric.charging
+        remaining = timedelta(minutes=round(minutes))
+        if charging.remaining != remaining or charging.rate_kmh != rate:
+            electric.charging = charging.with_figures(remaining, rate)
 
     def _charge_tick(self, vehicle: Vehicle) -> None:
         processes = self.processes(vehicle)
@@ -496,11 +530,11 @@ class Effects:
         electric.level = min(100.0, electric.level + gained)
         if electric.level >= 100.0:
             self.stop_charging(vehicle, ChargingStatus.FINISHED)
-            self.sample(vehicle, "charging")
+            self.report(vehicle, "charging")
             return
         self._update_charge_figures(vehicle)
-        self.sample(vehicle, "charging")
-        processes.charging = self.clock.call_later(TICK_S, lambda: self._charge_tick(vehicle))
+        self.report(vehicle, "charging")
+        processes.charging = self.clock.call_later(TICK_S, partial(self._charge_tick, vehicle))
 
     def describe(self, vehicle: Vehicle) -> dict[str, Any]:
         processes = self.processes(vehicle)
@@ -511,6 +545,17 @@ class Effects:
             "programsScheduled": len(processes.programs),
             "stolenReports": processes.stolen is not None,
         }
+
+
+def taper_span(level: float) -> float:
+    """How long the charge from ``level`` to 100 % takes, in percents at full power: the
+    integral of 1 / taper over the way (closed form of the tapered curve)."""
+    if level < TAPER_FROM_PCT:
+        return TAPER_FROM_PCT - level + _TAPERED_SPAN
+    if level >= 100.0:
+        return 0.0
+    share = 1.0 - (level - TAPER_FROM_PCT) * TAPER_SLOPE
+    return max(0.0, math.log(share / TAPER_FLOOR) / TAPER_SLOPE)
 
 
 def next_occurrence(
@@ -531,4 +576,4 @@ def next_occurrence(
     return None
 
 
-__all__ = ["Effects", "Outcome", "next_occurrence"]
+__all__ = ["Effects", "Outcome", "next_occurrence", "taper_span"]
