@@ -15,7 +15,7 @@ from conftest import API, ApiClient
 from reference import reference_available, validate_response, validate_webhook_schema
 
 from simulator.monitors.params import EXTENSIONS
-from simulator.receiver import WebhookReceiver
+from simulator.receiver import WebhookReceiver, WebSocketReceiver
 
 CONTROL = "/simulator/v1"
 NEEDS_REFERENCE = "official reference ../shared/reference not present (CI only)"
@@ -634,3 +634,41 @@ def test_older_form_retry_policy_then_dead_letter(
     dead = control(mon.api, "GET", "/deliveries/dead-letters")["deadLetters"]
     assert len(dead) == 1
     ccsim_webhook.set_default(200)
+
+
+def test_websocket_and_push_channels_carry_monitor_events(
+    api: ApiClient, ccsim_websocket: WebSocketReceiver
+) -> None:
+    body = {
+        "label": "sockets",
+        "type": ["Monitor"],
+        "callback": {
+            "websocket": {"target": ccsim_websocket.url},
+            "pushnotif": {"devices": ["phone-1"]},
+        },
+    }
+    answer = api.raw(
+        "POST",
+        API + "/user/callbacks",
+        params={"client_id": "demo-client"},
+        headers=api.headers(),
+        json=body,
+    )
+    assert answer.status_code == 200, answer.text
+    cbid = answer.json()["callbackId"]
+    vid = api.vehicle_ids()[0]
+    control(api, "PATCH", f"/vehicles/{vid}/state", {"openDoors": []})
+    created = api.raw(
+        "POST",
+        f"{API}/user/vehicles/{vid}/callbacks/{cbid}/monitors",
+        params={"client_id": "demo-client"},
+        headers=api.headers(),
+        json=data_monitor("vehicle.doorsState.opening", "onChange"),
+    )
+    assert created.status_code == 202, created.text
+    mid = created.json()["monitorId"]
+    control(api, "PATCH", f"/vehicles/{vid}/state", {"openDoors": ["Trunk"]})
+    frames = ccsim_websocket.wait_for_messages(1)
+    assert frames[0]["type"] == "Monitor" and frames[0]["monitorEvent"]["monitorId"] == mid
+    pushes = control(api, "GET", "/push/phone-1")["messages"]
+    assert len(pushes) == 1 and pushes[0]["notification"]["title"] == "vehicle.doorsState.opening"
