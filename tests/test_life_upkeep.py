@@ -225,6 +225,7 @@ def test_packed_logs_append_and_trim_as_lists(sizes: list[int], keep: int) -> No
         picked = [trips[(i + k) % len(trips)] for k in range(size)]
         log.extend(picked, keep_last=keep)
         expected_trips = [*expected_trips, *picked][-keep:]
+        assert log.tail() == tuple(expected_trips[-2:])  # cached until the log changes
         sample = samples[i % len(samples)]
         tele.append(sample, keep_last=keep)
         expected_samples = [*expected_samples, sample][-keep:]

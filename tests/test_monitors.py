@@ -582,6 +582,7 @@ def test_living_fleet_leaves_and_comes_home(mon: Monitors) -> None:
     mon.api.token = mon.api.server.token()["access_token"]
     out = mon.create(zone_monitor(lon, lat, 1, "Out"))
     back = mon.create(zone_monitor(lon, lat, 1, "In"))
+    ended = mon.create(data_monitor("vehicle.trip.stop", "onChange"))
     control(mon.api, "PUT", "/fleet/life", {"enabled": True})
     try:
         for _ in range(48):  # two days, an hour at a time (tokens live an hour)
@@ -593,8 +594,11 @@ def test_living_fleet_leaves_and_comes_home(mon: Monitors) -> None:
     assert len(left) >= 1
     assert len(came) in (len(left), len(left) - 1)  # home again, unless still out
     assert all(e["refresh"] is False for e in left + came)
-    trips = mon.api.get(f"/user/vehicles/{mon.vid}/trips").json()["total"]
-    assert trips >= len(left)
+    stops = [e["values"][0]["value"]["body"]["literalValue"] for e in mon.events(ended)]
+    assert len(stops) >= len(left) and len(set(stops)) == len(stops)  # one per trip ended
+    for trip_id in stops:  # each names a trip that has ended
+        trip = mon.api.get(f"/user/vehicles/{mon.vid}/trips/{trip_id}").json()
+        assert trip["done"] is True and "stoppedAt" in trip
 
 
 def test_older_form_retry_policy_then_dead_letter(

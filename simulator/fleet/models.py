@@ -1420,7 +1420,7 @@ class _PackedLog(Sequence[_T]):
     at every data sample.
     """
 
-    __slots__ = ("_blob", "_count")
+    __slots__ = ("_blob", "_count", "_tail")
 
     def __init__(self, items: Iterable[_T] = ()) -> None:
         self._store([self._pack(item) for item in items])
@@ -1439,9 +1439,17 @@ class _PackedLog(Sequence[_T]):
     def _store(self, records: list[bytes]) -> None:
         self._blob = _deflate(_join(records))
         self._count = len(records)
+        self._tail: tuple[_T, ...] | None = None
 
     def __len__(self) -> int:
         return self._count
+
+    def tail(self) -> tuple[_T, ...]:
+        """The last two records (fewer in a shorter log), oldest first; kept until the log
+        changes, so that reading the latest ones on every data sample costs no inflating."""
+        if self._tail is None:
+            self._tail = tuple(self._unpack(raw) for raw in self._records()[-2:])
+        return self._tail
 
     @overload
     def __getitem__(self, index: int) -> _T: ...

@@ -97,14 +97,12 @@ def _belt_warning(v: m.Vehicle) -> object:
 
 
 def _latest_trip(v: m.Vehicle) -> m.Trip | None:
-    trips = v.trips
-    return trips[len(trips) - 1] if len(trips) else None
+    tail = v.trips.tail()
+    return tail[-1] if tail else None
 
 
 def _last_ended_trip(v: m.Vehicle) -> m.Trip | None:
-    trips = v.trips
-    for index in range(len(trips) - 1, max(-1, len(trips) - 3), -1):
-        trip = trips[index]
+    for trip in reversed(v.trips.tail()):  # an in-progress trip is only ever the last
         if trip.done:
             return trip
     return None
