@@ -90,6 +90,21 @@ def _hav(angle: float) -> float:
     return s * s
 
 
+def _segment_d2(px: float, py: float, ex: float, ey: float) -> float:
+    """Squared distance from (px, py) to the segment from the origin to (ex, ey), in a
+    plane (degrees, the longitude axis already scaled by cos(lat))."""
+    t = px * ex + py * ey
+    if t <= 0.0:
+        return px * px + py * py
+    l2 = ex * ex + ey * ey
+    if t >= l2:
+        qx = px - ex
+        qy = py - ey
+        return qx * qx + qy * qy
+    cross = px * ey - py * ex
+    return cross * cross / l2
+
+
 class Circle:
     """The spherical cap within ``radius_km`` (great-circle distance) of a centre."""
 
@@ -385,21 +400,7 @@ class Polygon:
         for xlo, xhi, ylo, yhi, ax, ay, dx, dy in self._near_segs:
             if lon < xlo or lon > xhi or lat < ylo or lat > yhi:
                 continue
-            px = (lon - ax) * c
-            py = lat - ay
-            ex = dx * c
-            t = px * ex + py * dy
-            if t <= 0.0:
-                d2 = px * px + py * py
-            else:
-                l2 = ex * ex + dy * dy
-                if t >= l2:
-                    qx = px - ex
-                    qy = py - dy
-                    d2 = qx * qx + qy * qy
-                else:
-                    cross = px * dy - py * ex
-                    d2 = cross * cross / l2
+            d2 = _segment_d2((lon - ax) * c, lat - ay, dx * c, dy)
             if d2 <= m2:
                 return True
         return False
@@ -412,21 +413,7 @@ class Polygon:
         c = cos(lat * _RAD)
         best = inf
         for ax, ay, _bx, _by, dx, dy in self._segs:
-            px = (lon - ax) * c
-            py = lat - ay
-            ex = dx * c
-            t = px * ex + py * dy
-            if t <= 0.0:
-                d2 = px * px + py * py
-            else:
-                l2 = ex * ex + dy * dy
-                if t >= l2:
-                    qx = px - ex
-                    qy = py - dy
-                    d2 = qx * qx + qy * qy
-                else:
-                    cross = px * dy - py * ex
-                    d2 = cross * cross / l2
+            d2 = _segment_d2((lon - ax) * c, lat - ay, dx * c, dy)
             if d2 < best:
                 best = d2
         return sqrt(best) * _KM_PER_DEG
