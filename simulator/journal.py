@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator
 from typing import NamedTuple
+from urllib.parse import unquote_plus
+
+#: Query parameters whose values are secrets: never kept in the journal or logged.
+SECRET_PARAMETERS = frozenset(
+    [
+        "access_token",
+        "client_secret",
+        "code",
+        "code_verifier",
+        "id_token",
+        "id_token_hint",
+        "password",
+        "refresh_token",
+        "token",
+    ]
+)
+# Cheap test first: a query that names none of them (after a & or ?) is kept as is.
+_MAYBE_SECRET = re.compile(
+    r"(?:^|&)(?:%|" + "|".join(sorted(SECRET_PARAMETERS, key=len, reverse=True)) + ")",
+    re.IGNORECASE,
+)
+REDACTED = "[redacted]"
+
+
+def redact_target(target: str) -> str:
+    """``target`` (path and raw query) with the values of secret parameters replaced.
+
+    Names are compared decoded and case-insensitively, so ``pass%77ord=`` is
+    caught too; the rest of the query is kept byte for byte.
+    """
+    path, sep, query = target.partition("?")
+    if not sep or _MAYBE_SECRET.search(query) is None:
+        return target
+    pairs = []
+    for pair in query.split("&"):
+        name, eq, _value = pair.partition("=")
+        if eq and unquote_plus(name).lower() in SECRET_PARAMETERS:
+            pair = f"{name}={REDACTED}"
+        pairs.append(pair)
+    return f"{path}?{'&'.join(pairs)}"
 
 
 class RequestRecord(NamedTuple):  # a tuple: recorded on every request, so cheap to build
     request_id: str
     at: float  # simulator clock, POSIX seconds
     method: str
-    target: str  # path and query string as received (still percent-encoded)
+    target: str  # path and query string as received (still percent-encoded), secrets redacted
     status: int
     duration_ms: float
     client_id: str | None

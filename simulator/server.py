@@ -26,7 +26,7 @@ from simulator.auth.web import create_app as create_auth_app
 from simulator.config import Settings
 from simulator.control.app import create_app as create_control_app
 from simulator.errors import ApiError, ErrorCode
-from simulator.journal import RequestRecord
+from simulator.journal import RequestRecord, redact_target
 from simulator.store import Simulator
 from simulator.tls import CertStore
 
@@ -124,7 +124,7 @@ def instrument(app: web.Application, handler: RawHandler) -> RawHandler:
                 request_id,
                 sim.clock.time(),
                 request.method,
-                request.raw_path,
+                redact_target(request.raw_path),
                 response.status,
                 (time.perf_counter() - started) * 1000,
                 grant.client_id if grant else None,

@@ -30,9 +30,13 @@ from simulator.errors import DomainError
 
 __all__ = [
     "ALL_SCOPES",
+    "API_SCOPES",
     "AUTH_CODE_LIFETIME",
     "DATA_SCOPES",
+    "ID_TOKEN_ALGORITHM",
     "MAX_LOGIN_ATTEMPTS",
+    "OPENID_SCOPES",
+    "PKCE_METHODS",
     "REALMS",
     "REMOTE_SCOPES",
     "AuthorizationRequest",
@@ -42,6 +46,9 @@ __all__ = [
     "OAuthError",
     "TokenPair",
     "User",
+    "check_pkce_value",
+    "check_redirect_uri",
+    "pkce_challenge",
     "redirect_uri_allowed",
 ]
 
@@ -55,7 +62,16 @@ REMOTE_SCOPES = (
     "remote:wakeup:write",
     "remote:navigation:write",
 )
-ALL_SCOPES: tuple[str, ...] = (*DATA_SCOPES, *REMOTE_SCOPES, "openid", "profile")
+API_SCOPES: tuple[str, ...] = (*DATA_SCOPES, *REMOTE_SCOPES)
+#: OpenID Connect's own scopes: what the id_token and userinfo say about the user.
+OPENID_SCOPES: tuple[str, ...] = ("openid", "profile", "email")
+ALL_SCOPES: tuple[str, ...] = (*API_SCOPES, *OPENID_SCOPES)
+_API_SCOPE_SET = frozenset(API_SCOPES)
+_OPENID_SCOPE_SET = frozenset(OPENID_SCOPES)
+_ALL_SCOPE_SET = frozenset(ALL_SCOPES)
+#: RFC 7636 code challenge methods.
+PKCE_METHODS = ("S256", "plain")
+_PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 _BRANDS = ("Peugeot", "Citroen", "DS", "Opel", "Vauxhall")
 REALMS: frozenset[str] = frozenset(
@@ -191,6 +207,8 @@ class AuthorizationRequest:
     state: str | None = None
     locale: str | None = None
     login_hint: str | None = None
+    code_challenge: str | None = None  # RFC 7636, already checked
+    code_challenge_method: str = "plain"
     attempts: int = 0  # failed sign-ins so far
     expires_at: float = 0.0
 
@@ -203,7 +221,84 @@ class _Code:
     scopes: frozenset[str]
     auth_time: float
     expires_at: float
+    challenge: str | None = None  # RFC 7636: the code_challenge of the authorization request
+    challenge_method: str = "plain"
     family: str | None = None  # the token family it gave, once redeemed
+
+
+def _granted(
+    allowed: frozenset[str], scope: str | None, openid_allowed: frozenset[str], refusal: str
+) -> frozenset[str]:
+    """The scopes a token gets for the ``scope`` parameter, within ``allowed``.
+
+    A parameter that names no API scope keeps every API scope of ``allowed``
+    (``scope=openid profile`` reads all the contract allows); one that names
+    some narrows the API scopes to those.  The OpenID scopes asked are granted
+    when ``openid_allowed`` has them.  Unknown or disallowed scopes: invalid_scope.
+    """
+    if scope is None or not scope.strip():
+        return allowed
+    asked = frozenset(scope.split())
+    unknown = asked - _ALL_SCOPE_SET
+    if unknown:
+        raise OAuthError("invalid_scope", f"unknown scope: {' '.join(sorted(unknown))}")
+    api_asked = asked & _API_SCOPE_SET
+    refused = (api_asked - allowed) | (asked - _API_SCOPE_SET - openid_allowed)
+    if refused:
+        raise OAuthError("invalid_scope", f"{refusal}: {' '.join(sorted(refused))}")
+    return (api_asked or (allowed & _API_SCOPE_SET)) | (asked - _API_SCOPE_SET)
+
+
+def user_claims(user: User, scopes: frozenset[str]) -> dict[str, Any]:
+    """The OpenID claims about ``user`` that ``scopes`` allow (Core §5.4): sub always."""
+    claims: dict[str, Any] = {"sub": user.id}
+    if "email" in scopes:
+        claims["email"] = user.email
+        claims["email_verified"] = True
+    if "profile" in scopes:
+        full = " ".join(part for part in (user.first_name, user.last_name) if part)
+        for name, value in (
+            ("name", full),
+            ("given_name", user.first_name),
+            ("family_name", user.last_name),
+        ):
+            if value:
+                claims[name] = value
+    return claims
+
+
+def pkce_challenge(verifier: str, method: str) -> str:
+    """The code_challenge a ``code_verifier`` answers (RFC 7636 §4.2)."""
+    if method == "plain":
+        return verifier
+    return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
+def check_pkce_value(name: str, value: str) -> str:
+    """A code_challenge or code_verifier: 43 to 128 unreserved characters (RFC 7636 §4.1)."""
+    if not _PKCE_VALUE.fullmatch(value):
+        raise OAuthError(
+            "invalid_request", f"{name} must be 43 to 128 characters of A-Z a-z 0-9 -._~"
+        )
+    return value
+
+
+def _check_verifier(record: _Code, verifier: str | None) -> None:
+    if record.challenge is None:
+        if verifier is not None:
+            raise OAuthError(
+                "invalid_grant",
+                "code_verifier given, but the authorization request had no code_challenge",
+            )
+        return
+    if verifier is None:
+        raise OAuthError(
+            "invalid_grant", "code_verifier is required: the code was asked with a code_challenge"
+        )
+    check_pkce_value("code_verifier", verifier)
+    expected = pkce_challenge(verifier, record.challenge_method)
+    if not hmac.compare_digest(expected.encode("ascii"), record.challenge.encode("ascii")):
+        raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
 
 
 def _new_signing_key() -> ec.EllipticCurvePrivateKey:
@@ -273,7 +368,7 @@ class Identity:
             secret_hash=hash_secret(secret),
             name=name or client_id,
             scopes=scope_set,
-            redirect_uris=tuple(redirect_uris),
+            redirect_uris=tuple(check_redirect_uri(uri) for uri in redirect_uris),
             allow_localhost_redirects=allow_localhost_redirects,
             auto_consent=auto_consent,
             default_user=default_user.lower() if default_user else None,
@@ -299,13 +394,14 @@ class Identity:
 
     @staticmethod
     def requested_scopes(client: Client, scope: str | None) -> frozenset[str]:
-        if scope is None or not scope.strip():
-            return client.scopes
-        asked = frozenset(scope.split())
-        unknown = asked - client.scopes
-        if unknown:
-            raise OAuthError("invalid_scope", f"scope not allowed: {' '.join(sorted(unknown))}")
-        return asked
+        """What a new grant gets for the ``scope`` parameter (every grant type).
+
+        As the real identity server: the client's contracted API scopes, narrowed
+        only when the request names some; OpenID scopes (``openid``, ``profile``,
+        ``email``) as asked, any client may ask them.  No ``scope`` at all: every
+        scope the client has.
+        """
+        return _granted(client.scopes, scope, _OPENID_SCOPE_SET, "scope not allowed")
 
     # ------------------------------------------------------------- tokens
     def issue(
@@ -356,12 +452,12 @@ class Identity:
             raise OAuthError("invalid_grant", "refresh token is invalid, expired or revoked")
         del self._refresh[key]  # rotation: the old one dies now
         self._families.get(record.family, set()).discard(key)
-        scopes = record.scopes
-        if scope:
-            asked = frozenset(scope.split())
-            if not asked <= record.scopes:
-                raise OAuthError("invalid_scope", "a refresh cannot widen the granted scope")
-            scopes = asked
+        scopes = _granted(
+            record.scopes,
+            scope,
+            record.scopes & _OPENID_SCOPE_SET,
+            "a refresh cannot widen the granted scope",
+        )
         return self._issue(
             client.client_id, record.user_id, scopes, now, record.family, record.auth_time
         )
@@ -425,20 +521,39 @@ class Identity:
         user_id: str,
         scopes: frozenset[str],
         now: float,
+        *,
+        challenge: str | None = None,
+        challenge_method: str = "plain",
     ) -> str:
         """A single-use authorization code, valid :data:`AUTH_CODE_LIFETIME` seconds."""
         _prune(self._codes, now)
         code = secrets.token_urlsafe(32)
         self._codes[_token_digest(code)] = _Code(
-            client_id, redirect_uri, user_id, scopes, now, now + AUTH_CODE_LIFETIME
+            client_id,
+            redirect_uri,
+            user_id,
+            scopes,
+            now,
+            now + AUTH_CODE_LIFETIME,
+            challenge,
+            challenge_method,
         )
         return code
 
-    def redeem_code(self, client: Client, code: str, redirect_uri: str, now: float) -> TokenPair:
-        """Tokens for an authorization code (RFC 6749 §4.1.3).
+    def redeem_code(
+        self,
+        client: Client,
+        code: str,
+        redirect_uri: str,
+        now: float,
+        code_verifier: str | None = None,
+    ) -> TokenPair:
+        """Tokens for an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6).
 
         A second use of a code fails and revokes every token the first use gave
         (§4.1.2); the spent code is remembered as long as those tokens could live.
+        A code asked with a ``code_challenge`` needs the matching ``code_verifier``;
+        a verifier for a code asked without one is refused too (no downgrade).
         """
         key = _token_digest(code)
         record = self._codes.get(key)
@@ -456,6 +571,7 @@ class Identity:
             raise OAuthError(
                 "invalid_grant", "redirect_uri differs from the one of the authorization request"
             )
+        _check_verifier(record, code_verifier)
         record.family = secrets.token_hex(8)
         record.expires_at = now + REFRESH_TOKEN_LIFETIME
         self._codes[key] = self._codes.pop(key)  # now the youngest: pruned last
@@ -494,18 +610,32 @@ class Identity:
         if user is None:
             return None
         issued = int(now)
-        claims = {
+        claims: dict[str, Any] = {
             "iss": issuer,
             "sub": user.id,
             "aud": pair.client_id,
             "iat": issued,
             "exp": issued + pair.expires_in,
             "auth_time": int(pair.auth_time if pair.auth_time is not None else now),
-            "email": user.email,
+            **user_claims(user, pair.scopes),
         }
         return jwt.encode(
             claims, self.signing_key, algorithm=ID_TOKEN_ALGORITHM, headers={"kid": self.key_id}
         )
+
+    def userinfo(self, access_token: str, now: float) -> dict[str, Any]:
+        """OpenID Connect UserInfo (Core §5.3) for a live access token granted ``openid``."""
+        grant = self.introspect(access_token, now)
+        if grant is None:
+            raise OAuthError(
+                "invalid_token", "the access token is invalid, expired or revoked", 401
+            )
+        user = self.users.get(grant.user_id) if grant.user_id else None
+        if "openid" not in grant.scopes or user is None:
+            raise OAuthError(
+                "insufficient_scope", "userinfo needs a user's token granted openid", 403
+            )
+        return user_claims(user, grant.scopes)
 
     def purge(self, now: float) -> None:
         """Forget expired tokens, codes and consent pages (keeps memory flat on long runs)."""
@@ -521,6 +651,43 @@ class Identity:
             del self._codes[key]
         for key in [k for k, a in self._consents.items() if a.expires_at <= now]:
             del self._consents[key]
+
+
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+#: Schemes that never receive a code: they run, read or embed something instead of
+#: handing the URI to an app (RFC 8252 §8.1 and the browsers' own lists).
+FORBIDDEN_REDIRECT_SCHEMES = frozenset(
+    ["javascript", "data", "file", "vbscript", "about", "blob", "filesystem", "view-source"]
+)
+
+
+def check_redirect_uri(value: str) -> str:
+    """A redirect URI a client may register (RFC 6749 §3.1.2, RFC 8252 §7).
+
+    An absolute http(s) URI with a host, or a private-use scheme URI of a native
+    app (``mymap://oauth2redirect/gb``, ``com.example.app:/cb``).  No fragment, no
+    wildcard, no space or control character, and none of the schemes that run or
+    read something (``javascript:``, ``data:``, ``file:``...).  Matched exactly.
+    """
+    if any(not 0x20 < ord(char) < 0x7F or char == "\\" for char in value):
+        raise ValueError("must be printable ASCII without spaces or backslashes")
+    if "#" in value:
+        raise ValueError("must not contain a fragment")
+    if "*" in value:
+        raise ValueError("must not contain a wildcard: redirect URIs match exactly")
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise ValueError(f"not a valid URI: {exc}") from None
+    scheme = parts.scheme.lower()
+    if not scheme or not _SCHEME.fullmatch(scheme) or not value[len(scheme) + 1 :]:
+        raise ValueError("must be an absolute URI (https://host/path or app-scheme:/path)")
+    if scheme in ("http", "https"):
+        if not parts.hostname:
+            raise ValueError("an http or https redirect URI needs a host")
+    elif scheme in FORBIDDEN_REDIRECT_SCHEMES or scheme in ("ws", "wss", "ftp", "mailto"):
+        raise ValueError(f"the {scheme}: scheme cannot receive authorization codes")
+    return value
 
 
 _LOCAL_NETLOC = re.compile(r"(?:localhost|127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?", re.IGNORECASE)
@@ -541,7 +708,8 @@ def redirect_uri_allowed(client: Client, uri: str) -> bool:
     if any(not 0x20 < ord(char) < 0x7F or char in "\\#" for char in uri):
         return False
     if uri in client.redirect_uris:
-        return True
+        scheme = uri.partition(":")[0].lower()
+        return scheme not in FORBIDDEN_REDIRECT_SCHEMES
     if not client.allow_localhost_redirects:
         return False
     try:

@@ -20,19 +20,22 @@ from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
-from multidict import MultiDict, MultiDictProxy
+from multidict import MultiDict, MultiDictProxy, MultiMapping
 
 from simulator.api.http import SIM, sim_of
 from simulator.api.operations import Operation, Param, add_routes
 from simulator.auth.models import (
     ALL_SCOPES,
+    ID_TOKEN_ALGORITHM,
     MAX_LOGIN_ATTEMPTS,
+    PKCE_METHODS,
     REALMS,
     AuthorizationRequest,
     Client,
     Identity,
     OAuthError,
     TokenPair,
+    check_pkce_value,
     redirect_uri_allowed,
 )
 from simulator.auth.pages import ConsentView, consent_page, error_page, html_response
@@ -50,6 +53,8 @@ _AUTHORIZE_PARAMS = (
     "locale",
     "login_hint",
     "prompt",
+    "code_challenge",
+    "code_challenge_method",
 )
 
 
@@ -64,7 +69,7 @@ def oauth_error(error: OAuthError) -> web.Response:
     return response
 
 
-def _client_credentials(request: web.Request, form: MultiDictProxy[str]) -> tuple[str, str]:
+def _client_credentials(request: web.Request, form: MultiMapping[str]) -> tuple[str, str]:
     header = request.headers.get("Authorization", "")
     if header[:6].lower() == "basic ":
         try:
@@ -81,7 +86,7 @@ def _client_credentials(request: web.Request, form: MultiDictProxy[str]) -> tupl
     return form_id, form_secret
 
 
-def _required(form: MultiDictProxy[str], name: str) -> str:
+def _required(form: MultiMapping[str], name: str) -> str:
     value = form.get(name)
     if not value:
         raise OAuthError("invalid_request", f"missing parameter: {name}")
@@ -115,6 +120,9 @@ def _token_body(pair: TokenPair, id_token: str | None = None) -> web.Response:
 
 
 async def _form(request: web.Request) -> MultiDictProxy[str]:
+    """The form body; an empty body (any or no content type) is an empty form."""
+    if not request.body_exists and request.content_type != FORM:
+        return MultiDictProxy(MultiDict())
     if request.content_type != FORM:
         raise OAuthError("invalid_request", f"this endpoint takes {FORM}")
     try:
@@ -122,6 +130,29 @@ async def _form(request: web.Request) -> MultiDictProxy[str]:
     except (ValueError, UnicodeDecodeError):
         raise OAuthError("invalid_request", "the form could not be decoded") from None
     return MultiDictProxy(MultiDict((k, v) for k, v in raw.items() if isinstance(v, str)))
+
+
+def _single_values(source: MultiMapping[str], where: str) -> dict[str, str]:
+    """Each parameter once; one given twice with different values is refused."""
+    values: dict[str, str] = {}
+    for name, value in source.items():
+        if values.setdefault(name, value) != value:
+            raise OAuthError("invalid_request", f"parameter {name} is given twice in the {where}")
+    return values
+
+
+async def _parameters(request: web.Request) -> MultiDictProxy[str]:
+    """Token and revocation parameters from the query string and the form body.
+
+    Real clients of the identity server send them either way (mobile apps POST
+    ``?grant_type=...&code=...`` with an empty body), and the real server takes
+    both.  On a conflict the body wins.  The request journal redacts the secret
+    ones from the query string it keeps.
+    """
+    form = await _form(request)
+    merged = _single_values(request.query, "query string")
+    merged.update(_single_values(form, "form body"))
+    return MultiDictProxy(MultiDict(merged))
 
 
 def _wants_id_token(grant_type: str, client: Client, pair: TokenPair) -> bool:
@@ -141,17 +172,21 @@ def _wants_id_token(grant_type: str, client: Client, pair: TokenPair) -> bool:
 async def access_token(request: web.Request) -> web.Response:
     sim = sim_of(request)
     try:
-        form = await _form(request)
+        form = await _parameters(request)
         client_id, secret = _client_credentials(request, form)
         client: Client = sim.identity.authenticate_client(client_id, secret)
         grant_type = _required(form, "grant_type")
         now = sim.clock.time()
-        realm = form.get("realm") or request.query.get("realm")
+        realm = form.get("realm")
         if realm is not None and realm not in REALMS:
             raise OAuthError("invalid_request", f"unknown realm: {realm}")
         if grant_type == "authorization_code":
             pair = sim.identity.redeem_code(
-                client, _required(form, "code"), form.get("redirect_uri", ""), now
+                client,
+                _required(form, "code"),
+                form.get("redirect_uri", ""),
+                now,
+                form.get("code_verifier"),
             )
         elif grant_type == "password":
             user = sim.identity.authenticate_user(
@@ -224,7 +259,15 @@ def _code_redirect(
     scopes: frozenset[str],
     now: float,
 ) -> web.Response:
-    code = identity.create_code(record.client_id, record.redirect_uri, user_id, scopes, now)
+    code = identity.create_code(
+        record.client_id,
+        record.redirect_uri,
+        user_id,
+        scopes,
+        now,
+        challenge=record.code_challenge,
+        challenge_method=record.code_challenge_method,
+    )
     return _redirect(
         record.redirect_uri,
         {"code": code, "state": record.state, "scope": _scope_string(scopes)},
@@ -258,6 +301,25 @@ def _consent(
         error=error,
     )
     return html_response(consent_page(view), redirect_uri=record.redirect_uri)
+
+
+def _pkce(query: MultiMapping[str]) -> dict[str, Any]:
+    """RFC 7636 §4.3: the code challenge of an authorization request, checked."""
+    challenge = query.get("code_challenge")
+    method = query.get("code_challenge_method")
+    if challenge is None:
+        if method is not None:
+            raise OAuthError("invalid_request", "code_challenge_method without code_challenge")
+        return {}
+    method = method or "plain"
+    if method not in PKCE_METHODS:
+        raise OAuthError(
+            "invalid_request", f"code_challenge_method must be one of {', '.join(PKCE_METHODS)}"
+        )
+    return {
+        "code_challenge": check_pkce_value("code_challenge", challenge),
+        "code_challenge_method": method,
+    }
 
 
 async def authorize(request: web.Request) -> web.Response:
@@ -300,7 +362,7 @@ async def authorize(request: web.Request) -> web.Response:
         scopes = Identity.requested_scopes(client, query.get("scope"))
         if not scopes:
             raise OAuthError("invalid_scope", "no scope requested")
-        record = dataclasses.replace(record, scopes=scopes)
+        record = dataclasses.replace(record, scopes=scopes, **_pkce(query))
         prompt = query.get("prompt", "").split()
         hint = record.login_hint
         user = sim.identity.users.get(hint.lower()) if hint else None
@@ -385,7 +447,7 @@ async def revoke_token(request: web.Request) -> web.Response:
     """
     sim = sim_of(request)
     try:
-        form = await _form(request)
+        form = await _parameters(request)
         client_id, secret = _client_credentials(request, form)
         client = sim.identity.authenticate_client(client_id, secret)
         token = form.get("token") or form.get("refresh_token")
@@ -397,6 +459,90 @@ async def revoke_token(request: web.Request) -> web.Response:
     response = web.Response(status=200)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _json(body: dict[str, Any], *, cache: str = "no-store") -> web.Response:
+    response = web.Response(text=json.dumps(body), content_type="application/json", charset=None)
+    response.headers["Cache-Control"] = cache
+    return response
+
+
+def _bearer_token(request: web.Request, form: MultiMapping[str]) -> str:
+    """RFC 6750 §2.1 (the header) or §2.2 (a form body's ``access_token``), not both."""
+    header = request.headers.get("Authorization", "")
+    from_form = form.get("access_token")
+    if header[:7].lower() == "bearer ":
+        if from_form is not None:
+            raise OAuthError("invalid_request", "the token is given twice")
+        return header[7:].strip()
+    if from_form:
+        return from_form
+    raise OAuthError("invalid_token", "a bearer access token is required", 401)
+
+
+async def userinfo(request: web.Request) -> web.Response:
+    """OpenID Connect UserInfo: the signed-in user's claims that the token's scopes allow."""
+    sim = sim_of(request)
+    try:
+        form = await _form(request) if request.method == "POST" else MultiDictProxy(MultiDict())
+        claims = sim.identity.userinfo(_bearer_token(request, form), sim.clock.time())
+    except OAuthError as error:
+        response = oauth_error(error)
+        if error.status in (401, 403):
+            description = error.description.replace('"', "'")
+            response.headers["WWW-Authenticate"] = (
+                f'Bearer realm="connectedcar-simulator", error="{error.error}", '
+                f'error_description="{description}"'
+            )
+        return response
+    return _json(claims)
+
+
+async def discovery(request: web.Request) -> web.Response:
+    """OpenID Provider metadata (OpenID Connect Discovery §3, RFC 8414)."""
+    issuer = _issuer(request)
+    origin = str(request.url.origin())
+    router = request.app.router
+
+    def url(name: str) -> str:
+        return origin + str(router[name].url_for())
+
+    return _json(
+        {
+            "issuer": issuer,
+            "authorization_endpoint": url("authorize"),
+            "token_endpoint": url("accessToken"),
+            "userinfo_endpoint": url("userinfo"),
+            "revocation_endpoint": url("revokeToken"),
+            "jwks_uri": url("jwks"),
+            "scopes_supported": list(ALL_SCOPES),
+            "claims_supported": [
+                "sub",
+                "email",
+                "email_verified",
+                "name",
+                "given_name",
+                "family_name",
+                "auth_time",
+            ],
+            "response_types_supported": ["code"],
+            "grant_types_supported": [
+                "authorization_code",
+                "password",
+                "client_credentials",
+                "refresh_token",
+            ],
+            "code_challenge_methods_supported": list(PKCE_METHODS),
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [ID_TOKEN_ALGORITHM],
+        },
+        cache="no-cache",
+    )
 
 
 async def jwks(request: web.Request) -> web.Response:
@@ -415,10 +561,12 @@ def _query(name: str, description: str, *, required: bool = False) -> Param:
     return Param(name, "query", {"type": "string"}, required=required, description=description)
 
 
-def _form_body(required: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Any]:
+def _form_body(
+    required: tuple[str, ...], names: tuple[str, ...], *, body_required: bool = True
+) -> dict[str, Any]:
     return {
         "requestBody": {
-            "required": True,
+            "required": body_required,
             "content": {
                 FORM: {
                     "schema": {
@@ -451,6 +599,77 @@ _OAUTH_FAILURE = {
     "content": {"application/json": {"schema": _OAUTH_ERROR_SCHEMA}},
 }
 
+_TOKEN_PARAMS = (
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "username",
+    "password",
+    "scope",
+    "refresh_token",
+    "realm",
+)
+_TOKEN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["access_token", "token_type", "expires_in", "refresh_token", "scope"],
+    "properties": {
+        "access_token": {"type": "string"},
+        "token_type": {"type": "string", "enum": ["Bearer"]},
+        "expires_in": {"type": "integer"},
+        "refresh_token": {"type": "string"},
+        "scope": {"type": "string"},
+        "id_token": {"type": "string"},
+    },
+}
+_CLAIMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["sub"],
+    "properties": {
+        "sub": {"type": "string"},
+        "email": {"type": "string"},
+        "email_verified": {"type": "boolean"},
+        "name": {"type": "string"},
+        "given_name": {"type": "string"},
+        "family_name": {"type": "string"},
+    },
+}
+_USERINFO_RESPONSES = {
+    "200": {
+        "description": "the user's claims that the token's scopes allow",
+        "content": {"application/json": {"schema": _CLAIMS_SCHEMA}},
+    },
+    "400": _OAUTH_FAILURE,
+    "401": _OAUTH_FAILURE,
+    "403": _OAUTH_FAILURE,
+}
+
+
+def _userinfo_operation(method: str, operation_id: str) -> Operation:
+    return Operation(
+        method,
+        "/userinfo",
+        userinfo,
+        operation_id,
+        "OpenID Connect UserInfo (bearer access token granted openid)",
+        {200: None},
+        content_type="application/json",
+        params=(
+            Param(
+                "Authorization",
+                "header",
+                {"type": "string"},
+                description="Bearer <access token>",
+            ),
+        ),
+        tags=("Identity",),
+        security=False,
+        extra={"responses": _USERINFO_RESPONSES},
+    )
+
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST",
@@ -461,24 +680,23 @@ OPERATIONS: tuple[Operation, ...] = (
         "refresh_token grants)",
         {200: None},
         content_type="application/json",
-        params=(_form_param("realm", "brand realm, also accepted in the form"),),
+        params=tuple(
+            _form_param(name, "also accepted in the form body (the body wins)")
+            for name in _TOKEN_PARAMS
+        ),
         tags=("Identity",),
         security=False,
-        extra=_form_body(
-            ("grant_type",),
-            (
-                "grant_type",
-                "client_id",
-                "client_secret",
-                "code",
-                "redirect_uri",
-                "username",
-                "password",
-                "scope",
-                "refresh_token",
-                "realm",
-            ),
-        ),
+        extra={
+            **_form_body((), _TOKEN_PARAMS, body_required=False),
+            "responses": {
+                "200": {
+                    "description": "the tokens",
+                    "content": {"application/json": {"schema": _TOKEN_SCHEMA}},
+                },
+                "400": _OAUTH_FAILURE,
+                "401": _OAUTH_FAILURE,
+            },
+        },
     ),
     Operation(
         "GET",
@@ -556,6 +774,34 @@ OPERATIONS: tuple[Operation, ...] = (
                 "400": _OAUTH_FAILURE,
                 "401": _OAUTH_FAILURE,
             },
+        },
+    ),
+    _userinfo_operation("GET", "userinfo"),
+    _userinfo_operation("POST", "userinfoPost"),
+    Operation(
+        "GET",
+        "/.well-known/openid-configuration",
+        discovery,
+        "openidConfiguration",
+        "OpenID Provider metadata: the endpoints, scopes and methods of this identity server",
+        {200: None},
+        content_type="application/json",
+        tags=("Identity",),
+        security=False,
+        extra={
+            "responses": {
+                "200": {
+                    "description": "the metadata",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["issuer", "token_endpoint", "jwks_uri"],
+                            }
+                        }
+                    },
+                }
+            }
         },
     ),
     Operation(

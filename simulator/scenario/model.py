@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import functools
 import random
-import urllib.parse
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from simulator.auth.models import ALL_SCOPES
+from simulator.auth.models import ALL_SCOPES, check_redirect_uri
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER, RateLimit
 from simulator.fleet import catalog
 from simulator.fleet.generate import generate_vehicle, new_faker
@@ -48,19 +47,6 @@ def _email(value: str) -> str:
 def _scope(value: str) -> str:
     if value not in ALL_SCOPES:
         raise ValueError(f"unknown scope {value!r}; known: {' '.join(ALL_SCOPES)}")
-    return value
-
-
-def check_redirect_uri(value: str) -> str:
-    """An absolute http(s) URI with a host and no fragment (RFC 6749, 3.1.2)."""
-    try:
-        parts = urllib.parse.urlsplit(value)
-    except ValueError as exc:
-        raise ValueError(f"not a valid URI: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http or https URI")
-    if "#" in value:
-        raise ValueError("must not contain a fragment")
     return value
 
 
