@@ -224,3 +224,55 @@ def test_deny_needs_no_password_and_enter_means_allow(
     params = receiver.last()
     assert params["scope"] == "data:telemetry"
     assert _exchange(api, params["code"], receiver.url)["scope"] == "data:telemetry"
+
+
+def test_native_app_redirect_in_a_real_browser(
+    page: Any, ccsim: ThreadedSimulator, api: ApiClient
+) -> None:
+    """A private-use scheme redirect (RFC 8252): the browser is sent to the app's URI.
+
+    Headless Chromium has no app for ``mymap:``, so the hand-over is seen in the
+    302 the consent form's post gets; the console shows no Content-Security-Policy
+    refusal of the form target, which would stop a real phone's browser too.
+    """
+    app_uri = "mymap://oauth2redirect/gb"
+    created = api.raw(
+        "POST",
+        "/simulator/v1/clients",
+        json={"clientId": "mymap", "clientSecret": "mymap-s3cret", "redirectUris": [app_uri]},
+    )
+    assert created.status_code == 201, created.text
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    query = {
+        "client_id": "mymap",
+        "response_type": "code",
+        "redirect_uri": app_uri,
+        "scope": "openid profile email",
+        "state": "app-state",
+    }
+    page.goto(f"{ccsim.url}/am/oauth2/authorize?{urlencode(query)}")
+    assert page.title() == TITLE
+    page.fill("#username", "demo@example.com")
+    page.fill("#password", "demo")
+    with page.expect_response(
+        lambda r: r.url.startswith(ccsim.url + "/am/oauth2/authorize") and r.status == 302
+    ) as answer:
+        page.click('button[value="allow"]')
+    location = answer.value.headers["location"]
+    assert location.startswith(app_uri + "?"), location
+    params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    assert params["state"] == "app-state"
+    assert not [line for line in console if "Content Security Policy" in line], console
+    tokens = api.raw(
+        "POST",
+        "/am/oauth2/access_token",
+        params={
+            "grant_type": "authorization_code",
+            "code": params["code"],
+            "redirect_uri": app_uri,
+        },
+        auth=("mymap", "mymap-s3cret"),
+    )
+    assert tokens.status_code == 200, tokens.text
+    assert "data:position" in tokens.json()["scope"].split()
