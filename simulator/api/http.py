@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -78,6 +79,31 @@ def _check_json_content_type(request: web.Request) -> None:
         )
 
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a request body may have (documented in docs/errors.md)."""
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth_exceeded(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``text`` nests arrays and objects deeper than ``limit`` (strings skipped).
+
+    Checked before parsing, so that the parser never recurses that far.  A body
+    with fewer opening brackets than the limit cannot exceed it: no scan at all.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
 async def read_json(request: web.Request) -> Any:
     """The request body as JSON: 415 for another type, 400 for bad UTF-8 or JSON, 413 if huge."""
     _check_json_content_type(request)
@@ -90,6 +116,12 @@ async def read_json(request: web.Request) -> Any:
         raise ApiError(
             ErrorCode.MALFORMED_JSON, f"body is not UTF-8 (byte {exc.start})", debug="body"
         ) from None
+    if json_depth_exceeded(text):
+        raise ApiError(
+            ErrorCode.MALFORMED_JSON,
+            f"body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels",
+            debug="body",
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -97,6 +129,10 @@ async def read_json(request: web.Request) -> Any:
             ErrorCode.MALFORMED_JSON,
             f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             debug="body",
+        ) from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of over 4,300 digits
+        raise ApiError(
+            ErrorCode.MALFORMED_JSON, f"body cannot be read as JSON: {exc}", debug="body"
         ) from None
 
 
