@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from simulator import __version__
-from simulator.config import RateLimit, Settings
+from simulator.config import RateLimit, Settings, control_token_digest
 from simulator.tls import DEFAULT_HOSTS, CertStore
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -168,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="vehicles stay where they are (no commutes, charging or samples on the clock)",
     )
     serve.add_argument(
+        "--control-token",
+        default=_env_default("control_token", None),
+        metavar="TOKEN",
+        help="the control API (/simulator/v1) needs 'Authorization: Bearer TOKEN' "
+        "(default: open to any holder of a client certificate)",
+    )
+    serve.add_argument(
         "--data-dir",
         type=Path,
         default=_env_default("data_dir", None),
@@ -230,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         start=_timestamp(args.start) if args.start is not None else None,
         webhook_timeout=float(args.webhook_timeout),
         data_dir=Path(args.data_dir) if args.data_dir is not None else None,
+        control_token_digest=control_token_digest(args.control_token),
     )
     if settings.scenario is not None:
         from simulator.scenario import ScenarioError, load_scenario

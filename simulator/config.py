@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,3 +49,12 @@ class Settings:
     life: bool = True  # vehicles drive, park and charge on the clock
     start: datetime | None = None  # the clock's first reading (default: now)
     extra_hosts: tuple[str, ...] = field(default=())
+    # When set, /simulator/v1 needs "Authorization: Bearer <token>" (only its digest is kept).
+    control_token_digest: bytes | None = field(default=None, repr=False)
+
+
+def control_token_digest(token: str | None) -> bytes | None:
+    """What is kept of ``--control-token``: its SHA-256 (None when unset or empty)."""
+    if not token:
+        return None
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()

@@ -29,6 +29,7 @@ from simulator.config import (
     DEFAULT_PASSWORD,
     DEFAULT_USER,
     Settings,
+    control_token_digest,
 )
 from simulator.server import RunningServer, start
 from simulator.store import Simulator
@@ -40,8 +41,10 @@ DEFAULT_REALM = "clientsB2CPeugeot"
 
 
 class ThreadedSimulator:
-    def __init__(self, certs: Path, **settings: Any) -> None:
+    def __init__(self, certs: Path, *, control_token: str | None = None, **settings: Any) -> None:
         # a still fleet unless asked (life=True): tests see only what they do
+        if control_token is not None:
+            settings["control_token_digest"] = control_token_digest(control_token)
         self.settings = replace(Settings(certs=certs, port=0, life=False), **settings)
         self.certs = CertStore(certs)
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -3,18 +3,19 @@ request journal, OpenAPI and the scenario schema."""
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import Field, model_validator
 
-from simulator.api.http import json_response, model_response, read_model, sim_of
+from simulator.api.http import Handler, json_response, model_response, read_model, sim_of
 from simulator.api.operations import Location, Operation, Param, add_routes, control_operation
 from simulator.api.paging import single
 from simulator.auth.models import ALL_SCOPES, Client, User
 from simulator.clock import ClockError
-from simulator.config import RateLimit
+from simulator.config import RateLimit, control_token_digest
 from simulator.control.base import ControlModel
 from simulator.control.deliveries import DELIVERY_OPERATIONS
 from simulator.control.monitors import MONITOR_CONTROL_OPERATIONS
@@ -637,7 +638,24 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
+@web.middleware
+async def require_control_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """With ``--control-token``, every control call needs ``Authorization: Bearer <token>``."""
+    digest = sim_of(request).settings.control_token_digest
+    if digest is not None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        given = control_token_digest(token.strip()) if scheme.lower() == "bearer" else None
+        if given is None or not hmac.compare_digest(given, digest):
+            raise ApiError(
+                ErrorCode.CONTROL_TOKEN,
+                "the control API needs Authorization: Bearer <the --control-token value>",
+                debug="Authorization",
+                headers={"WWW-Authenticate": 'Bearer realm="simulator-control"'},
+            )
+    return await handler(request)
+
+
 def create_app() -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[require_control_token])
     add_routes(app, OPERATIONS)
     return app
