@@ -1,9 +1,16 @@
 """Collection parameters (``pageSize``, ``indexRange``, ``pageToken``, ``timestamps``) and links.
 
 Rules (connectedcar-v4.md, Collections): pages are 1-based; ``indexRange``
-selects items before paging; ``pageToken`` is opaque and made here; hrefs
-are absolute and repeat every query parameter of the request with the page
-changed.  Out-of-range values answer 400 naming the parameter.
+selects items before paging; ``total`` counts the whole collection (after the
+handler's filters), ``totalPage`` / ``currentPage`` the pages of the selection;
+``pageToken`` is opaque and made here; hrefs are absolute and repeat every
+query parameter of the request with the page changed.  Out-of-range values
+answer 400 naming the parameter.
+
+``timestamps`` leniency: clients often send an offset's ``+`` unencoded and
+query decoding makes it a space.  A space is read as ``+`` only where an
+offset's sign belongs (see :func:`_parse_instant`); a space anywhere else is
+still a 400 naming ``timestamps``.
 """
 
 from __future__ import annotations
@@ -26,6 +33,12 @@ T = TypeVar("T")
 _RANGE = re.compile(r"^(\d{1,9})-(\d{1,9})?$")
 _TOKEN = re.compile(r"^p(\d{1,9})$")
 _DATETIME = TypeAdapter(datetime)
+# An RFC 3339 date-time up to its seconds (and fraction), then an offset: the sign (or
+# the space that query decoding made of an unencoded "+"), then HH:MM, HHMM or HH.
+_OFFSET_INSTANT = re.compile(
+    r"(?P<local>[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)"
+    r"(?P<sign>[ +-])(?P<hours>[0-9]{2})(?P<minutes>:?[0-9]{2})?"
+)
 _DURATION = TypeAdapter(timedelta)
 MAX_TIMESTAMP_RANGES = 10
 
@@ -66,6 +79,19 @@ class TimeRange:
 
 
 def _parse_instant(text: str) -> datetime:
+    """One end of a time range: an ISO 8601 date-time with a zone, in UTC.
+
+    The one leniency: when the whole text is ``<date>T<hh:mm:ss[.fraction]>`` then a
+    space then ``HH:MM``, ``HHMM`` or ``HH``, the space is the offset's ``+`` (sent
+    unencoded, decoded as a space).  A ``±HH`` offset means ``±HH:00``.  Any other
+    whitespace is invalid.
+    """
+    match = _OFFSET_INSTANT.fullmatch(text)
+    if match is not None:
+        sign = "+" if match["sign"] == " " else match["sign"]
+        text = f"{match['local']}{sign}{match['hours']}{match['minutes'] or ':00'}"
+    if any(char.isspace() for char in text):
+        raise ValueError("whitespace in a timestamp")
     value = _DATETIME.validate_python(text)
     if value.tzinfo is None:
         raise ValueError("timestamp without a zone")
@@ -92,6 +118,8 @@ def parse_timestamps(query: MultiMapping[str], now: datetime) -> list[TimeRange]
         try:
             start = _parse_instant(left) if left else None
             if right.startswith(("P", "-P")):
+                if any(char.isspace() for char in right):
+                    raise ValueError("whitespace in a duration")
                 if start is None:
                     raise ValueError("a duration needs a start")
                 end: datetime | None = start + _DURATION.validate_python(right)
@@ -129,7 +157,11 @@ class Page(Generic[T]):
 def paginate(
     items: Sequence[T], query: MultiMapping[str], url: URL, *, max_page_size: int = 60
 ) -> Page[T]:
-    """Select ``indexRange``, then cut the page."""
+    """Select ``indexRange``, then cut the page.
+
+    ``total`` is the size of ``items`` (the whole collection, already filtered);
+    ``totalPage`` and ``currentPage`` count pages of the ``indexRange`` selection.
+    """
     size_text = single(query, "pageSize")
     if size_text is None:
         size = 60
@@ -150,8 +182,7 @@ def paginate(
         selected = items[start : (end + 1 if end is not None else None)]
     token = single(query, "pageToken")
     page = decode_page_token(token) if token is not None else 1
-    total = len(selected)
-    total_page = max(1, -(-total // size))
+    total_page = max(1, -(-len(selected) // size))
     if page > total_page:
         raise _bad("pageToken", "pageToken points past the last page")
     chosen = list(selected[(page - 1) * size : page * size])
@@ -168,4 +199,4 @@ def paginate(
     if page < total_page:
         links["next"] = href(page + 1)
     links["last"] = href(total_page)
-    return Page(chosen, total, total_page, page, links)
+    return Page(chosen, len(items), total_page, page, links)
