@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 
+from simulator.attributes import owned_header, scrub_owned_headers
 from simulator.delivery.callbacks import Callback, CallbackRegistry, CallbackStatus
 from simulator.delivery.journal import DeadLetter, DeliveryJournal, DeliveryRecord, Outcome
 from simulator.delivery.message import (
@@ -130,6 +131,7 @@ class DeliveryEngine:
         self._session: aiohttp.ClientSession | None = None
         self._seq = 0
         self._closing = False
+        self._dropped: set[tuple[str, str]] = set()  # (lane, header) refused, said once
         bus.subscribe(Notification, self.raise_notification)
         bus.subscribe(CallbackChanged, self._on_callback_changed)
 
@@ -159,6 +161,11 @@ class DeliveryEngine:
     def _restore(self, store: DeliveryStore) -> None:
         for callback in store.load_callbacks():
             if self.callbacks.find(callback.id) is None:
+                removed = scrub_owned_headers(callback.subscription)
+                if removed:  # accepted before the rule; never sent anyway
+                    log.warning("callback %s: header attributes %s dropped: the HTTP layer "
+                                "sets them", callback.id, ", ".join(removed))  # fmt: skip
+                    store.save_callback(callback)
                 self.callbacks.restore(callback)
         records, total = store.load_records(self.journal.capacity)
         self.journal.restore(records, total)
@@ -515,18 +522,23 @@ class DeliveryEngine:
             batch_spec = spec.get("batch")
             batched = bool(batch_spec and batch_spec.get("enabled", True))
             batched = batched and not self._vin_query(spec)
-        headers = {"Content-Type": "application/json"}
+        headers: dict[str, str] = {}
         query: list[tuple[str, str]] = []
         for attr in attrs[0]:
             if attr.type not in ("Header", "Query") or (batched and attr.variable):
                 continue  # a batched POST carries only literal header and query attributes
-            value = expand(attr.value, known[0])
             if attr.type == "Header":
-                headers[attr.key] = value
+                if owned_header(attr.key):
+                    self._dropped_header(lane, attr.key)
+                    continue
+                headers[attr.key] = expand(attr.value, known[0])
             else:
-                query.append((attr.key, value))
+                query.append((attr.key, expand(attr.value, known[0])))
         payload = messages if batched else messages[0]
         body = json.dumps(payload, separators=(",", ":")).encode()
+        # the engine alone frames the body: aiohttp derives Content-Length from these
+        # bytes and Host from the target, and no Transfer-Encoding or Expect is set
+        headers["Content-Type"] = "application/json"
         assert self._session is not None
         started = time.perf_counter()
         try:
@@ -551,6 +563,13 @@ class DeliveryEngine:
         latency = (time.perf_counter() - started) * 1000
         ok = 200 <= status < 300
         return Attempt(ok, target, status, None if ok else f"HTTP {status}", latency)
+
+    def _dropped_header(self, lane: Lane, key: str) -> None:
+        """A header attribute the HTTP layer owns (kept from before the rule): not sent;
+        said once per lane and key."""
+        if (lane.key, key) not in self._dropped:
+            self._dropped.add((lane.key, key))
+            log.warning("%s: header attribute %s not sent: the HTTP layer sets it", lane.key, key)
 
     async def _frame(self, lane: Lane, batch: list[Pending], spec: dict[str, Any]) -> Attempt:
         callback = self._callback(lane)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from simulator.attributes import channel_overrides
+from simulator.attributes import channel_overrides, scrub_owned_headers
 from simulator.errors import InvalidField, NotFound
 from simulator.events import CallbackChanged, EventBus, Notification, VehicleSample
 from simulator.fleet.models import Vehicle
@@ -140,6 +140,10 @@ class MonitorEngine:
             if vehicle is None:
                 log.warning("monitor %s: vehicle %s is gone", record["id"], record["vehicle_id"])
                 continue
+            removed = scrub_owned_headers(record["monitor"])
+            if removed:  # accepted before the rule; never sent anyway
+                log.warning("monitor %s: header attributes %s dropped: the HTTP layer sets them",
+                            record["id"], ", ".join(removed))  # fmt: skip
             try:
                 spec = parse_monitor(record["monitor"], legacy=record["callback_id"] is None)
             except InvalidField as exc:
