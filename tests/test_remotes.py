@@ -258,8 +258,15 @@ def test_charging_start_progress_stop(remotes: Remotes) -> None:
         f"/vehicles/{vid}/state",
         {"plugged": True, "electricLevel": 40, "chargerPowerKw": 11},
     )
-    assert remotes.run(vid, {"charging": {"immediate": True}}) == ASLEEP_SUCCESS
+    # plugged in, it charges at once (as a real car does); stop it, then start it remotely
+    charging = remotes.status(vid)["energies"][0]["extension"]["electric"]["charging"]
+    assert charging["status"] == "InProgress"
+    assert remotes.run(vid, {"charging": {"immediate": False}}) == ASLEEP_SUCCESS
+    charging = remotes.status(vid)["energies"][0]["extension"]["electric"]["charging"]
+    assert charging["status"] == "Stopped" and charging["plugged"] is True
+    assert remotes.run(vid, {"charging": {"immediate": True}}) == AWAKE_SUCCESS
     energy = remotes.status(vid)["energies"][0]
+    assert energy["extension"]["electric"]["charging"]["chargingPowerLevel"] == "Level4"  # 11 kW
     assert energy["extension"]["electric"]["charging"]["status"] == "InProgress"
     level = energy["level"]
     advance(remotes.api, 3600)

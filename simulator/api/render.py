@@ -63,16 +63,18 @@ def _remaining(value: timedelta | None) -> timedelta | None:
 
 
 def _charging_dict(c: m.Charging, now: datetime) -> dict[str, Any]:
+    # nextDelayedTime is always there, as real cars report it (`PT0S`: no delayed charge
+    # pending); clients read it unconditionally (psa-car-controller's charge hour)
+    delay = timedelta(0) if c.next_delayed_time is None else c.next_delayed_time - now
     charging: dict[str, Any] = {
         "plugged": c.plugged,
         "status": str(c.status),
         "chargingRate": c.rate_kmh,
         "chargingMode": str(c.mode),
+        "nextDelayedTime": max(delay, timedelta(0)),
     }
     if c.remaining is not None:
         charging["remainingTime"] = _remaining(c.remaining)
-    if c.next_delayed_time is not None:
-        charging["nextDelayedTime"] = max(c.next_delayed_time - now, timedelta(0))
     if c.power_level is not None:
         charging["chargingPowerLevel"] = str(c.power_level)
     if c.charge_type is not None:
@@ -124,7 +126,13 @@ def _electric_dict(e: m.ElectricEnergy, at: datetime, now: datetime) -> dict[str
     }
 
 
-def _fuel_dict(f: m.FuelEnergy, at: datetime) -> dict[str, Any]:
+def _fuel_dict(f: m.FuelEnergy, state: m.VehicleState) -> dict[str, Any]:
+    at = state.updated_at
+    average = round(f.consumption_l_per_100km, 1)
+    # instant: L/100 km (kg for hydrogen) while the engine burns it, 0 otherwise (a parked
+    # car, a plug-in hybrid driving on its battery: the living fleet's rule, level > 1 %)
+    electric = state.electric
+    burning = state.moving and (electric is None or electric.level <= 1.0)
     return {
         "createdAt": at,
         "updatedAt": at,
@@ -134,8 +142,13 @@ def _fuel_dict(f: m.FuelEnergy, at: datetime) -> dict[str, Any]:
         "autonomy": f.autonomy_km,
         "extension": {
             "fuel": {
-                "consumption": {"consumption": round(f.consumption_l_per_100km, 1)},
-                "consumptions": {"total": round(f.consumption_l_per_100km, 1)},
+                "consumption": {"consumption": average},
+                "consumptions": {
+                    # total: cL since new (the reference's unit), from the odometer and
+                    # the average consumption (a plug-in hybrid's electric km counted too)
+                    "total": round(state.mileage_km * f.consumption_l_per_100km, 1),
+                    "instant": average if burning else 0.0,
+                },
             }
         },
     }
@@ -145,7 +158,7 @@ def energies(state: m.VehicleState, now: datetime) -> list[dict[str, Any]]:
     at = state.updated_at
     found: list[dict[str, Any]] = []
     if state.fuel is not None:
-        found.append(_fuel_dict(state.fuel, at))
+        found.append(_fuel_dict(state.fuel, state))
     if state.electric is not None:
         found.append(_electric_dict(state.electric, at, now))
     return found

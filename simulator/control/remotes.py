@@ -16,7 +16,7 @@ from simulator.api.http import model_response, read_model, sim_of
 from simulator.api.operations import Operation, control_operation
 from simulator.control.base import ControlModel
 from simulator.delivery.message import FailureCause
-from simulator.errors import NotFound
+from simulator.errors import InvalidField, NotFound
 from simulator.fleet.models import (
     Alert,
     AlertSeverity,
@@ -28,9 +28,11 @@ from simulator.fleet.models import (
     Vehicle,
 )
 from simulator.remotes.commands import ActionName
+from simulator.remotes.effects import HOME_CHARGER_KW, HYBRID_ONBOARD_KW, Effects
 from simulator.remotes.engine import RemoteAction, ScriptedFailure
 
 _J = "application/json"
+INJECTED = "injected"  # cause of the sample a state body brings
 TAGS = ("Remotes control",)
 
 
@@ -136,8 +138,25 @@ class StateInjection(ControlModel):
     batteryVoltage: float | None = Field(default=None, ge=0, le=16)
     electricLevel: float | None = Field(default=None, ge=0, le=100)
     fuelLevel: float | None = Field(default=None, ge=0, le=100)
-    plugged: bool | None = None
-    chargerPowerKw: float | None = Field(default=None, ge=0, le=350)
+    plugged: bool | None = Field(
+        default=None,
+        description=(
+            "true: plugged in; it charges at once (InProgress, to 100 %, then Finished) "
+            "unless a delayed charge or a charge program makes it wait (Stopped until "
+            "then); a charge in progress goes on. false: unplugged (Disconnected). "
+            "Electric and plug-in hybrid vehicles only (else 400)"
+        ),
+    )
+    chargerPowerKw: float | None = Field(
+        default=None,
+        gt=0,
+        le=350,
+        description=(
+            "what the charger can deliver, kW (a plug-in hybrid takes at most "
+            f"{HYBRID_ONBOARD_KW:g}); with plugged true, or for a plugged vehicle; "
+            f"when plugging without it: a home wallbox, {HOME_CHARGER_KW:g} kW"
+        ),
+    )
     airTempC: float | None = Field(default=None, ge=-60, le=60)
 
 
@@ -260,8 +279,37 @@ async def clear_failures(request: web.Request) -> web.Response:
 async def inject_state(request: web.Request) -> web.Response:
     vehicle = _vehicle(request)
     body = await read_model(request, StateInjection)
+    sim = sim_of(request)
+    apply_state(sim.remotes.effects, vehicle, body, sim.clock.now())
+    return _behaviour(request, vehicle)
+
+
+def check_state(vehicle: Vehicle, body: StateInjection) -> None:
+    """Refuse what the vehicle cannot be set to (InvalidField, 400 naming the field)."""
+    electric = vehicle.state.electric
+    for name, value in (("plugged", body.plugged), ("chargerPowerKw", body.chargerPowerKw)):
+        if value is not None and electric is None:
+            raise InvalidField(
+                name,
+                f"{name}: a {vehicle.motorization} vehicle has no charging plug "
+                "(Electric and Hybrid vehicles have one)",
+            )
+    if body.chargerPowerKw is not None and electric is not None:
+        if body.plugged is False:
+            raise InvalidField("chargerPowerKw", "chargerPowerKw: an unplugged vehicle gets none")
+        if body.plugged is None and not electric.charging.plugged:
+            raise InvalidField(
+                "chargerPowerKw",
+                "chargerPowerKw: the vehicle is not plugged (send plugged: true with it)",
+            )
+
+
+def apply_state(effects: Effects, vehicle: Vehicle, body: StateInjection, now: datetime) -> None:
+    """Set the vehicle's data from a state body (the control API's, a scenario's), then
+    the vehicle reports one data sample (cause ``injected``).  Checked first, so that a
+    refused body changes nothing; plugging goes through ``Effects.plug`` / ``unplug``."""
+    check_state(vehicle, body)
     state = vehicle.state
-    now = sim_of(request).clock.now()
     if body.position is not None:
         state.position = replace(
             state.position, lon=body.position.longitude, lat=body.position.latitude
@@ -288,21 +336,17 @@ async def inject_state(request: web.Request) -> web.Response:
     if body.fuelLevel is not None and state.fuel is not None:
         state.fuel.level = body.fuelLevel
     electric = state.electric
-    if electric is not None:
-        if body.electricLevel is not None:
-            electric.level = body.electricLevel
-        charging = electric.charging
-        if body.plugged is not None:
-            charging = replace(charging, plugged=body.plugged)
-            if not body.plugged:
-                charging = replace(
-                    charging, status=charging.status.DISCONNECTED, charger_power_kw=0.0
-                )
+    if electric is not None and body.electricLevel is not None:
+        electric.level = body.electricLevel
+        effects.level_changed(vehicle)
+    if body.plugged is True:
+        effects.plug(vehicle, body.chargerPowerKw, cause=INJECTED)
+    elif body.plugged is False:
+        effects.unplug(vehicle, cause=INJECTED)
+    else:
         if body.chargerPowerKw is not None:
-            charging = replace(charging, charger_power_kw=body.chargerPowerKw)
-        electric.charging = charging
-    sim_of(request).remotes.effects.sample(vehicle, "injected")
-    return _behaviour(request, vehicle)
+            effects.set_charger_power(vehicle, body.chargerPowerKw)
+        effects.sample(vehicle, INJECTED)
 
 
 def _set_alerts(vehicle: Vehicle, wanted: set[AlertType], now: datetime) -> None:

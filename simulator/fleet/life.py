@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
@@ -368,11 +368,7 @@ class FleetLife:
         life.drive = drive
         electric = state.electric
         if electric is not None and electric.charging.plugged:
-            if electric.charging.status is ChargingStatus.IN_PROGRESS:
-                self.effects.stop_charging(vehicle, ChargingStatus.STOPPED)
-            electric.charging = replace(
-                electric.charging, plugged=False, status=ChargingStatus.DISCONNECTED
-            )
+            self.effects.unplug(vehicle, cause=None)  # reported with the ignition
         state.ignition = IgnitionType.START
         state.powertrain = PowertrainStatus.RUNNING
         state.moving = False  # until the first stretch
@@ -518,8 +514,8 @@ class FleetLife:
             fuel.level = 100.0
             self._report(life, "refuelled")
         if power and electric.level < 95:
-            electric.charging = replace(electric.charging, plugged=True, charger_power_kw=power)
-            self.effects.start_charging(vehicle)
+            # the drivers of the living fleet always charge at once (the charge-now button)
+            self.effects.plug(vehicle, power, immediate=True, cause=None)
             self._report(life, "charging")
 
     def _road_events(

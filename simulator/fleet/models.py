@@ -546,6 +546,9 @@ class Charging:
     rate_kmh: int = 0  # autonomy gained per hour, 0..500 (chargingRate)
     next_delayed_time: datetime | None = None  # next scheduled (delayed) charge start
     charger_power_kw: float = 0.0  # power currently delivered (0 when not charging)
+    # what the charger the car is plugged into can deliver (0: unplugged, or not known),
+    # kept while the car waits for a delayed charge or after a stop
+    plug_kw: float = 0.0
     charge_type: ChargeType | None = None  # preferences.type (Full / Partial)
     preference_level: ChargingPowerLevel | None = None  # preferences.level
     programs: tuple[ChargeProgram, ...] = ()  # schedule.programs
@@ -561,6 +564,7 @@ class Charging:
             rate_kmh=rate_kmh,
             next_delayed_time=self.next_delayed_time,
             charger_power_kw=self.charger_power_kw,
+            plug_kw=self.plug_kw,
             charge_type=self.charge_type,
             preference_level=self.preference_level,
             programs=self.programs,

@@ -1,5 +1,7 @@
 """What each remote action does to a virtual vehicle, and the processes it starts
-(charging, cabin preconditioning, scheduled programs, stolen-mode reports).
+(charging, cabin preconditioning, scheduled programs, stolen-mode reports); plugging
+a car in and out (:meth:`Effects.plug`, :meth:`Effects.unplug`), which every caller
+that plugs (the control API, scenarios, the living fleet) goes through.
 
 Pure domain: the vehicle's state objects and the simulator clock, no HTTP.
 Every change goes through :func:`sample`, which stamps the vehicle's data
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,7 +48,9 @@ LOW_TRACTION_PCT = 10.0
 LOW_12V = 11.6  # volts
 TICK_S = 60.0  # processes update the vehicle every simulated minute
 STOLEN_REPORT_S = 60.0
-HOME_CHARGER_KW = 7.4
+HOME_CHARGER_KW = 7.4  # a home wallbox: the power of a plug when none is given
+HYBRID_ONBOARD_KW = 11.0  # a plug-in hybrid's onboard charger takes no more
+PLUGGED, UNPLUGGED = "plugged", "unplugged"  # causes of the samples of plug / unplug
 WEEKDAYS = list(Weekday)
 DAY = timedelta(days=1)
 DEFAULT_CHARGE = timedelta(hours=8)  # a charge program without an end lasts this long
@@ -92,7 +96,7 @@ class VehicleProcesses:
     precondition_end: float = 0.0
     stolen: Timer | None = None
     programs: list[Timer] = field(default_factory=list)
-    charge_at: Timer | None = None
+    charge_at: Timer | None = None  # the start of a delayed charge
     cabin_c: float | None = None  # None: at outside temperature
     # the running charge's figures, computed at its start (see Effects._charge_figures)
     charge_power_kw: float = 0.0  # the power they were computed for
@@ -407,8 +411,8 @@ class Effects:
             if not charging.plugged:
                 return failed("ExternalChargingSystemError")
             when: datetime = params.next_delayed_time
-            electric.charging = replace(charging, next_delayed_time=when.astimezone(UTC))
-            self._schedule_charge(vehicle, when.timestamp())
+            # a charge in progress stops and waits (clients stop a charge this way)
+            self._wait_for_charge(vehicle, when.timestamp())
             return SUCCESS
         if params.immediate is True:
             if not charging.plugged:
@@ -417,6 +421,7 @@ class Effects:
                 return ALREADY
             if electric.level >= 100:
                 return ALREADY
+            self._cancel_delayed_charge(vehicle)  # charging now overrides the delayed start
             self.start_charging(vehicle)
             return SUCCESS
         if params.immediate is False:
@@ -438,16 +443,197 @@ class Effects:
                 return
             electric.charging = replace(electric.charging, next_delayed_time=None)
             if electric.charging.status is not ChargingStatus.IN_PROGRESS:
-                self.start_charging(vehicle)
+                if electric.level >= 100.0:
+                    self._finished(vehicle)
+                else:
+                    self.start_charging(vehicle)
                 self.report(vehicle, "charging")
 
         processes.charge_at = self.clock.call_at(max(when, self.clock.time()), start)
 
+    def _cancel_delayed_charge(self, vehicle: Vehicle) -> None:
+        processes = self._processes.get(vehicle.id)  # none made for a car that never had one
+        if processes is not None and processes.charge_at is not None:
+            processes.charge_at.cancel()
+            processes.charge_at = None
+
+    def _wait_for_charge(self, vehicle: Vehicle, when: float) -> None:
+        """Plugged, the charge starts at ``when`` (clock time): until then the car reports
+        what a real one does while a delayed charge waits, ``Stopped`` with no power, a
+        zero rate, the time a charge to 100 % will take and the delay (nextDelayedTime)."""
+        electric = vehicle.state.electric
+        assert electric is not None
+        if electric.charging.status is ChargingStatus.IN_PROGRESS:
+            self.stop_charging(vehicle, ChargingStatus.STOPPED)
+        electric.charging = replace(
+            electric.charging,
+            status=ChargingStatus.STOPPED,
+            mode=ChargingMode.NO,
+            remaining=self.time_to_full(vehicle),
+            rate_kmh=0,
+            charger_power_kw=0.0,
+            next_delayed_time=_utc(max(when, self.clock.time())),
+        )
+        self._schedule_charge(vehicle, when)
+
+    def _finished(self, vehicle: Vehicle) -> None:
+        """Plugged with a full battery: nothing to charge."""
+        electric = vehicle.state.electric
+        assert electric is not None
+        if electric.charging.status is ChargingStatus.IN_PROGRESS:
+            self.stop_charging(vehicle, ChargingStatus.FINISHED)
+            return
+        electric.charging = replace(
+            electric.charging,
+            status=ChargingStatus.FINISHED,
+            mode=ChargingMode.NO,
+            remaining=None,
+            rate_kmh=0,
+            charger_power_kw=0.0,
+            next_delayed_time=None,
+        )
+
+    def delayed_start(self, vehicle: Vehicle) -> float | None:
+        """When a car plugged in now would start charging, if not at once: the pending
+        delayed start (``next_delayed_time`` still ahead), else, with enabled charge
+        programs none of which is open now, the next program's start.  None: at once."""
+        electric = vehicle.state.electric
+        assert electric is not None
+        charging = electric.charging
+        now = self.clock.time()
+        delayed = charging.next_delayed_time
+        if delayed is not None and delayed.timestamp() > now:
+            return delayed.timestamp()
+        programs = [p for p in charging.programs if p.enabled]
+        if not programs:
+            return None
+        zone = _zone(vehicle)
+        if any(program_open(now, p, zone) for p in programs):
+            return None
+        starts = [next_occurrence(now, p.start, p.days, zone) for p in programs]
+        found = [start for start in starts if start is not None]
+        return min(found) if found else None
+
+    def plug(
+        self,
+        vehicle: Vehicle,
+        power_kw: float | None = None,
+        *,
+        immediate: bool = False,
+        cause: str | None = PLUGGED,
+    ) -> None:
+        """The car is plugged into a charger of ``power_kw`` (none given: the power it is
+        plugged into already, else a home wallbox, ``HOME_CHARGER_KW``; a plug-in
+        hybrid takes at most ``HYBRID_ONBOARD_KW``).
+
+        It charges at once, with the taper of :meth:`taper` up to 100 %, then reports
+        ``Finished``; unless a delayed charge waits (:meth:`delayed_start`; not with
+        ``immediate``, the charge-now button): then ``Stopped`` until the delayed start
+        on the clock.  A full battery is ``Finished`` at once.  Plugging a plugged car
+        in again does the same, but a charge in progress goes on (at the new power).
+        Publishes a sample with ``cause`` (None: the caller reports).
+
+        Raises ValueError for a vehicle without a traction battery.
+        """
+        electric = vehicle.state.electric
+        if electric is None:
+            raise ValueError(f"a {vehicle.motorization} vehicle has no charging plug")
+        charging = electric.charging
+        if power_kw is None:
+            known = (charging.plug_kw or charging.charger_power_kw) if charging.plugged else 0.0
+            power_kw = known or HOME_CHARGER_KW
+        electric.charging = replace(charging, plugged=True, plug_kw=power_kw)
+        if charging.plugged and charging.status is ChargingStatus.IN_PROGRESS:
+            self._charge_on(vehicle)
+        elif electric.level >= 100.0:
+            self._cancel_delayed_charge(vehicle)
+            self._finished(vehicle)
+        else:
+            start = None if immediate else self.delayed_start(vehicle)
+            if start is None:
+                self._cancel_delayed_charge(vehicle)
+                self.start_charging(vehicle)
+            else:
+                self._wait_for_charge(vehicle, start)
+        if cause is not None:
+            self.sample(vehicle, cause)
+
+    def unplug(self, vehicle: Vehicle, *, cause: str | None = UNPLUGGED) -> None:
+        """The car is unplugged: a charge in progress stops, a delayed start is called off,
+        the charging status is ``Disconnected`` (the delayed-charge and program settings
+        stay).  Publishes a sample with ``cause`` (None: the caller reports)."""
+        electric = vehicle.state.electric
+        if electric is not None and electric.charging.plugged:
+            if electric.charging.status is ChargingStatus.IN_PROGRESS:
+                self.stop_charging(vehicle, ChargingStatus.DISCONNECTED)
+            self._cancel_delayed_charge(vehicle)
+            electric.charging = replace(
+                electric.charging,
+                plugged=False,
+                status=ChargingStatus.DISCONNECTED,
+                mode=ChargingMode.NO,
+                remaining=None,
+                rate_kmh=0,
+                charger_power_kw=0.0,
+                plug_kw=0.0,
+            )
+        if cause is not None:
+            self.sample(vehicle, cause)
+
+    def set_charger_power(self, vehicle: Vehicle, power_kw: float) -> None:
+        """The charger the car is plugged into now delivers up to ``power_kw``: a charge in
+        progress goes on at that power, a waiting one will start at it.  Publishes no
+        sample.  Raises ValueError when the car is not plugged."""
+        electric = vehicle.state.electric
+        if electric is None or not electric.charging.plugged:
+            raise ValueError("the vehicle is not plugged")
+        electric.charging = replace(electric.charging, plug_kw=power_kw)
+        if electric.charging.status is ChargingStatus.IN_PROGRESS:
+            self._charge_on(vehicle)
+        elif electric.charging.remaining is not None:
+            electric.charging = replace(electric.charging, remaining=self.time_to_full(vehicle))
+
+    def _charge_on(self, vehicle: Vehicle) -> None:
+        """A charge in progress goes on: started again when the power changed, or when no
+        process runs it (a vehicle generated mid-charge, the living fleet off)."""
+        electric = vehicle.state.electric
+        assert electric is not None
+        processes = self._processes.get(vehicle.id)
+        ticking = processes is not None and processes.charging is not None
+        if not ticking or electric.charging.charger_power_kw != self.charger_kw(vehicle):
+            self.start_charging(vehicle)
+
+    def level_changed(self, vehicle: Vehicle) -> None:
+        """The traction battery's level was set from outside: a charge in progress gets
+        its figures again (or finishes, at 100 %), a waiting one the time it will take.
+        Publishes no sample."""
+        electric = vehicle.state.electric
+        if electric is None:
+            return
+        charging = electric.charging
+        if charging.status is ChargingStatus.IN_PROGRESS:
+            if electric.level >= 100.0:
+                self.stop_charging(vehicle, ChargingStatus.FINISHED)
+            else:
+                self._update_charge_figures(vehicle)
+        elif charging.plugged and charging.remaining is not None:  # a delayed charge waits
+            electric.charging = replace(charging, remaining=self.time_to_full(vehicle))
+
+    def time_to_full(self, vehicle: Vehicle) -> timedelta:
+        """How long a charge from the current level to 100 % takes at the plug's power
+        (the closed form of :func:`taper_span`, as the running charge's remainingTime)."""
+        electric = vehicle.state.electric
+        assert electric is not None
+        power = self.charger_kw(vehicle)
+        minutes = electric.usable_kwh / 100 / power * 60 * taper_span(electric.level)
+        return timedelta(minutes=round(minutes))
+
     def charger_kw(self, vehicle: Vehicle) -> float:
         electric = vehicle.state.electric
         assert electric is not None
-        power = electric.charging.charger_power_kw or HOME_CHARGER_KW
-        return min(power, 11.0) if vehicle.motorization != "Electric" else power
+        charging = electric.charging
+        power = charging.plug_kw or charging.charger_power_kw or HOME_CHARGER_KW
+        return min(power, HYBRID_ONBOARD_KW) if vehicle.motorization != "Electric" else power
 
     def start_charging(self, vehicle: Vehicle) -> None:
         electric = vehicle.state.electric
@@ -473,13 +659,15 @@ class Effects:
         if processes.charging is not None:
             processes.charging.cancel()
             processes.charging = None
+        charging = electric.charging
         electric.charging = replace(
-            electric.charging,
+            charging,
             status=status,
             mode=ChargingMode.NO,
             remaining=None,
             rate_kmh=0,
             charger_power_kw=0.0,
+            plug_kw=charging.plug_kw or charging.charger_power_kw,  # the plug keeps its power
         )
         processes.charge_power_kw = 0.0  # the next charge computes its figures again
 
@@ -541,6 +729,7 @@ class Effects:
         return {
             "cabinTempC": round(self.cabin_temp(vehicle), 1),
             "charging": processes.charging is not None,
+            "delayedCharge": processes.charge_at is not None,
             "preconditioning": processes.preconditioning is not None,
             "programsScheduled": len(processes.programs),
             "stolenReports": processes.stolen is not None,
@@ -556,6 +745,22 @@ def taper_span(level: float) -> float:
         return 0.0
     share = 1.0 - (level - TAPER_FROM_PCT) * TAPER_SLOPE
     return max(0.0, math.log(share / TAPER_FLOOR) / TAPER_SLOPE)
+
+
+def program_open(now: float, program: ChargeProgram, zone: ZoneInfo | None) -> bool:
+    """Whether ``now`` is inside the program's window (local ``start`` to ``end``, across
+    midnight when ``end`` is not after ``start``; the window belongs to its start day)."""
+    tz = zone or UTC
+    local = datetime.fromtimestamp(now, tz)
+    length = (program.end - program.start) % DAY or DAY
+    for back in (0, 1):
+        day = local.date() - timedelta(days=back)
+        if program.days and WEEKDAYS[day.weekday()] not in program.days:
+            continue
+        begin = datetime.combine(day, time(), tz) + program.start
+        if begin.timestamp() <= now < (begin + length).timestamp():
+            return True
+    return False
 
 
 def next_occurrence(
@@ -576,4 +781,14 @@ def next_occurrence(
     return None
 
 
-__all__ = ["Effects", "Outcome", "next_occurrence", "taper_span"]
+__all__ = [
+    "HOME_CHARGER_KW",
+    "HYBRID_ONBOARD_KW",
+    "PLUGGED",
+    "UNPLUGGED",
+    "Effects",
+    "Outcome",
+    "next_occurrence",
+    "program_open",
+    "taper_span",
+]
