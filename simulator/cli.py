@@ -59,6 +59,13 @@ def _count(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
 def _rate_limit(text: str) -> RateLimit:
     try:
         return RateLimit.parse(text.strip())
@@ -181,6 +188,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep callbacks, undelivered events and the delivery journal here (SQLite)",
     )
+    serve.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=_env_default("max_connections", "1024"),
+        metavar="N",
+        help="connections served at once; past N a new connection's request gets a 503 "
+        "(Retry-After) and the connection is closed (default 1024)",
+    )
+    serve.add_argument(
+        "--keepalive-timeout",
+        type=_positive_float,
+        default=_env_default("keepalive_timeout", "75"),
+        metavar="SECONDS",
+        help="an idle keep-alive connection is closed after this many (wall-clock) seconds",
+    )
     return parser
 
 
@@ -237,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         start=_timestamp(args.start) if args.start is not None else None,
         webhook_timeout=float(args.webhook_timeout),
         data_dir=Path(args.data_dir) if args.data_dir is not None else None,
+        max_connections=int(args.max_connections),
+        keepalive_timeout=float(args.keepalive_timeout),
         control_token_digest=control_token_digest(args.control_token),
     )
     if settings.scenario is not None:

@@ -49,6 +49,11 @@ class Settings:
     life: bool = True  # vehicles drive, park and charge on the clock
     start: datetime | None = None  # the clock's first reading (default: now)
     extra_hosts: tuple[str, ...] = field(default=())
+    # Transport (wall clock, not simulated time): connections served at once (more get a
+    # 503), seconds an idle keep-alive connection stays open, seconds for a TLS handshake.
+    max_connections: int = 1024
+    keepalive_timeout: float = 75.0
+    tls_handshake_timeout: float = 10.0
     # When set, /simulator/v1 needs "Authorization: Bearer <token>" (only its digest is kept).
     control_token_digest: bytes | None = field(default=None, repr=False)
 

@@ -32,6 +32,7 @@ class ErrorCode(IntEnum):
     UNSUPPORTED_MEDIA_TYPE = 41501
     RATE_LIMITED = 42901
     UNEXPECTED = 50001
+    TOO_MANY_CONNECTIONS = 50301
 
     @property
     def status(self) -> int:

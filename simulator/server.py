@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
@@ -28,7 +28,7 @@ from simulator.control.app import create_app as create_control_app
 from simulator.errors import ApiError, ErrorCode
 from simulator.journal import RequestRecord, redact_target
 from simulator.store import Simulator
-from simulator.tls import CertStore
+from simulator.tls import CertStore, TlsConnections
 
 log = logging.getLogger("simulator")
 
@@ -215,6 +215,86 @@ class _Runner(web.AppRunner):
         )
 
 
+class _TooManyConnections(asyncio.Protocol):
+    """A connection past ``--max-connections``: its first request is answered 503 (the
+    API's JSON error, ``Retry-After``, ``Connection: close``), then it is closed."""
+
+    def __init__(self, limit: int, now: Callable[[], datetime], timeout: float) -> None:
+        self._limit = limit
+        self._now = now
+        self._timeout = timeout
+        self._head = b""
+        self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        self._timer = asyncio.get_running_loop().call_later(self._timeout, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return
+        self._head += data
+        if b"\r\n\r\n" in self._head or len(self._head) > 65536:
+            request_id = str(uuid.uuid4())
+            error = ApiError(
+                ErrorCode.TOO_MANY_CONNECTIONS,
+                f"too many connections (the limit is {self._limit}): retry later",
+                debug="connections",
+            )
+            body = error_body(error, request_id, self._now())
+            head = (
+                "HTTP/1.1 503 Service Unavailable\r\n"
+                "Content-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n"
+                "Retry-After: 1\r\n"
+                f"X-Request-Id: {request_id}\r\n"
+                "Connection: close\r\n\r\n"
+            )
+            self._transport.write(head.encode("ascii") + body)
+            self._transport.close()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._transport = None
+
+
+class _TlsSite(web.TCPSite):
+    """The API's listener: ``TlsConnections`` (simulator.tls) makes every connection's
+    protocol, so refused handshakes send their alert, reads share a buffer and
+    ``--max-connections`` holds."""
+
+    def __init__(
+        self, runner: web.AppRunner, host: str, port: int, connections: TlsConnections
+    ) -> None:
+        super().__init__(runner, host, port, ssl_context=connections.context, backlog=1024)
+        self.connections = connections
+
+    async def start(self) -> None:
+        await super(web.TCPSite, self).start()  # BaseSite: registers the site
+        self._server = await asyncio.get_running_loop().create_server(
+            self.connections, self._host, self._port, backlog=self._backlog
+        )
+        if self._server.sockets:
+            self._bound_port = self._server.sockets[0].getsockname()[1]
+
+
+def _listener(runner: web.AppRunner, settings: Settings, certs: CertStore) -> _TlsSite:
+    server = runner.server
+    assert server is not None, "runner not set up"
+    now = runner.app[SIM].clock.now
+    refusal_timeout = min(10.0, settings.keepalive_timeout)
+    connections = TlsConnections(
+        certs.server_context(),
+        server,
+        lambda: _TooManyConnections(settings.max_connections, now, refusal_timeout),
+        limit=settings.max_connections,
+        handshake_timeout=settings.tls_handshake_timeout,
+    )
+    return _TlsSite(runner, settings.host, settings.port, connections)
+
+
 @dataclass
 class RunningServer:
     """A started simulator: ``url`` to call, ``stop()`` to end it."""
@@ -242,12 +322,15 @@ async def start(settings: Settings, sim: Simulator | None = None) -> RunningServ
     sim = sim or Simulator(settings)
     app = create_app(sim)
     runner = _Runner(
-        app, access_log=None, handle_signals=False, max_line_size=32768, max_field_size=32768
+        app,
+        access_log=None,
+        handle_signals=False,
+        max_line_size=32768,
+        max_field_size=32768,
+        keepalive_timeout=settings.keepalive_timeout,
     )
     await runner.setup()
-    site = web.TCPSite(
-        runner, settings.host, settings.port, ssl_context=certs.server_context(), backlog=1024
-    )
+    site = _listener(runner, settings, certs)
     await site.start()
     server = site._server
     assert isinstance(server, asyncio.base_events.Server)
@@ -255,8 +338,32 @@ async def start(settings: Settings, sim: Simulator | None = None) -> RunningServ
     return RunningServer(sim, runner, settings.host, port, certs)
 
 
+def _fd_room(connections: int) -> None:
+    """Raise the soft RLIMIT_NOFILE so that ``connections`` sockets (plus the refused
+    ones, files and outgoing webhook sockets) fit: past it ``accept`` would fail."""
+    if sys.platform == "win32":
+        return
+    import resource
+
+    needed = connections + 512
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    room = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (room, hard))
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < needed:
+        log.warning(
+            "RLIMIT_NOFILE allows %d open files: fewer than --max-connections %d "
+            "connections can be served",
+            resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            connections,
+        )
+
+
 async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     """``python -m simulator serve``: run until SIGINT or SIGTERM, then stop cleanly."""
+    _fd_room(settings.max_connections)
     running = await start(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

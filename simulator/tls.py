@@ -1,22 +1,34 @@
-"""Certificates (made with trustme) and the SSL contexts built from them.
+"""Certificates (made with trustme), the SSL contexts built from them, and the TLS listener.
 
-One public object, :class:`CertStore`: it knows the certificate folder, creates
-what is missing, and configures server, client and webhook SSL contexts.
-Private keys are written with mode 0600, atomically.
+:class:`CertStore` knows the certificate folder, creates what is missing, and
+configures server, client and webhook SSL contexts.  Private keys are written
+with mode 0600, atomically.
+
+:class:`TlsConnections` makes the protocol of every connection the API listener
+accepts: asyncio's TLS protocol with two changes (a refused handshake sends its
+alert; no 256 KiB receive buffer per connection) and the connection limit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import os
 import ssl
-from collections.abc import Iterable, Sequence
+import sys
+import time
+from asyncio import sslproto
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import trustme
 
-__all__ = ["DEFAULT_HOSTS", "CertStore"]
+__all__ = ["DEFAULT_HOSTS", "CertStore", "TlsConnections"]
+
+log = logging.getLogger("simulator.tls")
 
 DEFAULT_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 CLIENT_IDENTITY = "client.connectedcar-simulator.local"
@@ -163,3 +175,264 @@ class CertStore:
         for extra in extra_cas:
             ctx.load_verify_locations(cafile=str(extra))
         return ctx
+
+
+# ------------------------------------------------------------------ the listener
+READ_SIZE = 64 * 1024
+"""Bytes read from a socket at once (and plaintext decrypted at once)."""
+REFUSAL_LINGER = 2.0
+"""Seconds a connection whose handshake was refused stays half-open after the alert."""
+
+
+class _ReadBuffers:
+    """Receive buffers lent to TLS connections for one read at a time.
+
+    asyncio's ``SSLProtocol`` keeps a 256 KiB ``bytearray`` per connection for
+    ``recv_into``, although it copies every read into its ``ssl.MemoryBIO``
+    straight away: with 1,000 idle connections that is 250 MiB doing nothing.
+    Here a connection borrows a buffer when the transport asks for one
+    (``get_buffer``) and gives it back when the bytes are copied
+    (``buffer_updated``); a selector loop, which does both in one callback,
+    needs a single buffer however many connections are open.
+    """
+
+    def __init__(self, size: int = READ_SIZE, keep: int = 8) -> None:
+        self.size = size
+        self._keep = keep
+        self._free: list[memoryview] = []
+
+    def take(self) -> memoryview:
+        try:
+            return self._free.pop()
+        except IndexError:
+            return memoryview(bytearray(self.size))
+
+    def give(self, buffer: memoryview) -> None:
+        if len(self._free) < self._keep:
+            self._free.append(buffer)
+
+
+_NO_BUFFER = memoryview(bytearray())
+
+
+class _ServerTlsProtocol(sslproto.SSLProtocol):
+    """The server side of one TLS connection: asyncio's ``SSLProtocol`` with two changes.
+
+    * A refused handshake (no client certificate, unknown CA, expired...) sends
+      the alert OpenSSL wrote for it.  ``SSLProtocol`` aborts the socket as soon
+      as ``do_handshake`` raises, leaving the alert unsent in its outgoing
+      ``MemoryBIO``, so clients saw only a reset or an unexpected EOF.  Here the
+      alert goes out, then a FIN (``write_eof``); what the client still sends is
+      discarded until it closes, or for :data:`REFUSAL_LINGER` seconds at most,
+      so that no reset overtakes the alert.
+    * Reads borrow a shared buffer (see :class:`_ReadBuffers`).
+    """
+
+    max_size = READ_SIZE
+    # set by SSLProtocol.__init__, not declared by typeshed
+    _outgoing: ssl.MemoryBIO
+    _ssl_buffer: bytearray
+    _ssl_buffer_view: memoryview
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        app_protocol: asyncio.BaseProtocol,
+        context: ssl.SSLContext,
+        buffers: _ReadBuffers,
+        on_close: Callable[[], None],
+        *,
+        handshake_timeout: float,
+        shutdown_timeout: float,
+    ) -> None:
+        super().__init__(
+            loop,
+            app_protocol,
+            context,
+            None,  # type: ignore[arg-type]  # no waiter: nobody awaits the handshake
+            server_side=True,
+            ssl_handshake_timeout=cast(int, handshake_timeout),  # typeshed: int; any number works
+            ssl_shutdown_timeout=shutdown_timeout,
+        )
+        self._ssl_buffer = bytearray()
+        self._ssl_buffer_view = _NO_BUFFER
+        self._buffers = buffers
+        self._lease: memoryview | None = None
+        self._on_close: Callable[[], None] | None = on_close
+        self._alert_sent = False
+        self._linger: asyncio.TimerHandle | None = None
+
+    # reads: a borrowed buffer from get_buffer to buffer_updated
+    def get_buffer(self, n: int) -> memoryview:
+        if self._lease is None:
+            self._lease = self._buffers.take()
+        return self._lease
+
+    def buffer_updated(self, nbytes: int) -> None:
+        lease, self._lease = self._lease, None
+        assert lease is not None, "buffer_updated without get_buffer"
+        try:
+            if self._alert_sent:
+                return  # refused: whatever else the client sends is not read
+            self._ssl_buffer_view = lease
+            super().buffer_updated(nbytes)  # copies into the incoming MemoryBIO first
+        finally:
+            self._ssl_buffer_view = _NO_BUFFER
+            self._buffers.give(lease)
+
+    # refused handshakes: send the alert, then close gracefully
+    def _on_handshake_complete(self, handshake_exc: BaseException | None) -> None:
+        if handshake_exc is not None and self._transport is not None:
+            alert = self._outgoing.read()
+            if alert:
+                cast(asyncio.Transport, self._transport).write(alert)
+                self._alert_sent = True
+        # sets the state, then calls _fatal_error (below) instead of closing itself
+        super()._on_handshake_complete(handshake_exc)
+
+    def _fatal_error(self, exc: BaseException, message: str = "Fatal error on transport") -> None:
+        transport = cast(asyncio.Transport | None, self._transport)
+        if self._alert_sent and self._linger is None and transport is not None:
+            log.debug("TLS handshake refused (%s): alert sent", exc)
+            if not transport.is_closing():
+                transport.write_eof()
+                self._linger = self._loop.call_later(REFUSAL_LINGER, transport.abort)
+                return
+        super()._fatal_error(exc, message)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._lease = None  # a pending read may still hold it (proactor): not given back
+        if self._linger is not None:
+            self._linger.cancel()
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
+        super().connection_lost(exc)
+
+
+TRIM_AFTER = 256
+"""Connections that must have closed (from the peak) before freed memory is handed back."""
+
+
+def _malloc_trim() -> Callable[[], object] | None:
+    """glibc's ``malloc_trim(0)``, or None where there is no such thing (musl, macOS, Windows).
+
+    Per-connection state (OpenSSL's, Python's) is many small allocations spread
+    over the C heap; once freed, glibc keeps the pages for reuse and RSS stays
+    at its peak.  ``malloc_trim`` gives the free pages back to the system.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return lambda: trim(0)
+
+
+class _Drop(asyncio.Protocol):
+    """Past the connection limit and its refusal allowance: closed at once."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        cast(asyncio.Transport, transport).abort()
+
+
+class TlsConnections:
+    """The protocol factory of the TLS listener (``loop.create_server(TlsConnections(...))``).
+
+    Each accepted connection is wrapped in TLS with ``context``.  Up to ``limit``
+    connections at once are given a protocol from ``serve``; past that, up to
+    ``refusing_limit`` more get one from ``refuse`` (which should answer with a
+    clear refusal and close); past both, connections are closed on accept.
+    A connection counts from its accept (handshake included) to its close.
+    """
+
+    def __init__(
+        self,
+        context: ssl.SSLContext,
+        serve: Callable[[], asyncio.BaseProtocol],
+        refuse: Callable[[], asyncio.BaseProtocol],
+        *,
+        limit: int,
+        refusing_limit: int = 64,
+        handshake_timeout: float = 10.0,
+        shutdown_timeout: float = 10.0,
+    ) -> None:
+        if limit < 1:
+            raise ValueError("the connection limit must be at least 1")
+        self.context = context
+        self.limit = limit
+        self.refusing_limit = refusing_limit
+        self.open = 0
+        self.refusing = 0
+        self._serve = serve
+        self._refuse = refuse
+        self._handshake_timeout = handshake_timeout
+        self._shutdown_timeout = shutdown_timeout
+        self._buffers = _ReadBuffers()
+        self._warned = -float("inf")
+        self._peak = 0
+        self._trim = _malloc_trim()
+        self._trim_handle: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __call__(self) -> asyncio.BaseProtocol:
+        loop = self._loop = asyncio.get_running_loop()
+        app: asyncio.BaseProtocol
+        on_close: Callable[[], None]
+        if self.open < self.limit:
+            self.open += 1
+            app, on_close = self._serve(), self._closed
+        else:
+            self._warn()
+            if self.refusing >= self.refusing_limit:
+                return _Drop()
+            self.refusing += 1
+            app, on_close = self._refuse(), self._refusal_closed
+        self._peak = max(self._peak, self.open + self.refusing)
+        return _ServerTlsProtocol(
+            loop,
+            app,
+            self.context,
+            self._buffers,
+            on_close,
+            handshake_timeout=self._handshake_timeout,
+            shutdown_timeout=self._shutdown_timeout,
+        )
+
+    def _closed(self) -> None:
+        self.open -= 1
+        self._released()
+
+    def _refusal_closed(self) -> None:
+        self.refusing -= 1
+        self._released()
+
+    def _released(self) -> None:
+        """After a fall of :data:`TRIM_AFTER` connections from the peak, hand the
+        memory they held back to the system (a second later, once for the lot)."""
+        if (
+            self._trim is not None
+            and self._trim_handle is None
+            and self._loop is not None
+            and self._peak - (self.open + self.refusing) >= TRIM_AFTER
+        ):
+            self._trim_handle = self._loop.call_later(1.0, self._trim_now)
+
+    def _trim_now(self) -> None:
+        self._trim_handle = None
+        self._peak = self.open + self.refusing
+        if self._trim is not None:
+            self._trim()
+
+    def _warn(self) -> None:
+        now = time.monotonic()
+        if now - self._warned >= 60:
+            self._warned = now
+            log.warning(
+                "%d connections open, the limit (--max-connections): refusing new ones", self.limit
+            )
