@@ -189,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep callbacks, undelivered events and the delivery journal here (SQLite)",
     )
     serve.add_argument(
+        "--journal-size",
+        type=_positive_int,
+        default=_env_default("journal_size", "10000"),
+        metavar="N",
+        help="requests and delivery attempts kept in memory by the journals (the newest N each)",
+    )
+    serve.add_argument(
         "--max-connections",
         type=_positive_int,
         default=_env_default("max_connections", "1024"),
@@ -262,6 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_connections=int(args.max_connections),
         keepalive_timeout=float(args.keepalive_timeout),
         control_token_digest=control_token_digest(args.control_token),
+        journal_capacity=int(args.journal_size),
+        delivery_journal_capacity=int(args.journal_size),
     )
     if settings.scenario is not None:
         from simulator.scenario import ScenarioError, load_scenario

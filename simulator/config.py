@@ -45,7 +45,7 @@ class Settings:
     journal_capacity: int = 10_000
     webhook_timeout: float = 10.0
     shutdown_grace: float = 5.0
-    delivery_journal_capacity: int = 100_000
+    delivery_journal_capacity: int = 10_000
     life: bool = True  # vehicles drive, park and charge on the clock
     start: datetime | None = None  # the clock's first reading (default: now)
     extra_hosts: tuple[str, ...] = field(default=())

@@ -115,7 +115,7 @@ class DeliveryEngine:
         ssl_context: Callable[[], ssl.SSLContext],
         timeout: float = 10.0,
         data_dir: Any = None,
-        journal_capacity: int = 100_000,
+        journal_capacity: int = 10_000,
     ) -> None:
         self.clock = clock
         self.callbacks = callbacks

@@ -53,7 +53,7 @@ class DeadLetter:
 class DeliveryJournal:
     """Newest last, bounded; dead letters are kept until replayed or reset."""
 
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(self, capacity: int = 10_000) -> None:
         self._records: deque[DeliveryRecord] = deque(maxlen=capacity)
         self.dead: dict[tuple[str, str], DeadLetter] = {}
         self.total = 0

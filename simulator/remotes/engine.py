@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 PENDING = "Pending"
 DONE = "Done"
 DEFAULT_WAKEUP_LIMIT = 100  # per vehicle and calendar month (sim)
-KEPT_PER_VEHICLE = 1000  # finished remotes kept per vehicle for GET .../remotes (sim)
+KEPT_PER_VEHICLE = 100  # finished remotes kept per vehicle for GET .../remotes (sim)
 
 
 @dataclass
