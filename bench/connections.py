@@ -26,19 +26,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import ssl
 import sys
 import tempfile
 import time
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_status import ROOT, _pin, fetch, rss_mb, start_process, stop
+from http_status import ROOT, _pin, raw_get, rss_mb, start_process, status_call, stop
 from loadgen import take_response
 
 from simulator.tls import CertStore
@@ -235,37 +233,8 @@ def main() -> None:
         )
         bare = None
         try:
-            form = urllib.parse.urlencode(
-                {
-                    "grant_type": "password",
-                    "username": "demo@example.com",
-                    "password": "demo",
-                    "client_id": "demo-client",
-                    "client_secret": "demo-secret",
-                }
-            ).encode()
-            token = json.loads(fetch(sim_url + "/am/oauth2/access_token", certs, data=form)[0])
-            auth = {
-                "Authorization": f"Bearer {token['access_token']}",
-                "x-introspect-realm": "clientsB2CPeugeot",
-            }
-            listing = json.loads(
-                fetch(
-                    sim_url + "/connectedcar/v4/user/vehicles?client_id=demo-client",
-                    certs,
-                    headers=auth,
-                )[0]
-            )
-            vid = listing["_embedded"]["vehicles"][0]["id"]
-            path = f"/connectedcar/v4/user/vehicles/{vid}/status"
-            body, content_type = fetch(
-                f"{sim_url}{path}?client_id=demo-client", certs, headers=auth
-            )
-            request = (
-                f"GET {path}?client_id=demo-client HTTP/1.1\r\nHost: localhost\r\n"
-                f"Authorization: {auth['Authorization']}\r\n"
-                f"x-introspect-realm: {auth['x-introspect-realm']}\r\n\r\n"
-            ).encode()
+            path, auth, body, content_type = status_call(sim_url, certs)
+            request = raw_get(path, auth)
             _pin(1)
             ctx = certs.client_context()
             results.append(

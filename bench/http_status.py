@@ -73,6 +73,47 @@ def stop(proc: subprocess.Popen[str]) -> None:
         proc.kill()
 
 
+def status_call(sim_url: str, certs: CertStore) -> tuple[str, dict[str, str], bytes, str]:
+    """Sign in as the demo user and GET the first vehicle's status once.
+
+    Answers the status path, the API headers (token and realm), the body and
+    its content type: what a load generator or a bare server needs to serve
+    or ask for the same bytes.
+    """
+    form = urllib.parse.urlencode(
+        {
+            "grant_type": "password",
+            "username": "demo@example.com",
+            "password": "demo",
+            "client_id": "demo-client",
+            "client_secret": "demo-secret",
+        }
+    ).encode()
+    token = json.loads(fetch(sim_url + "/am/oauth2/access_token", certs, data=form)[0])
+    auth = {
+        "Authorization": f"Bearer {token['access_token']}",
+        "x-introspect-realm": "clientsB2CPeugeot",
+    }
+    listing = json.loads(
+        fetch(
+            sim_url + "/connectedcar/v4/user/vehicles?client_id=demo-client", certs, headers=auth
+        )[0]
+    )
+    vid = listing["_embedded"]["vehicles"][0]["id"]
+    path = f"/connectedcar/v4/user/vehicles/{vid}/status"
+    body, content_type = fetch(f"{sim_url}{path}?client_id=demo-client", certs, headers=auth)
+    return path, auth, body, content_type
+
+
+def raw_get(path: str, auth: dict[str, str]) -> bytes:
+    """The raw keep-alive request line and headers of a status GET."""
+    return (
+        f"GET {path}?client_id=demo-client HTTP/1.1\r\nHost: localhost\r\n"
+        f"Authorization: {auth['Authorization']}\r\n"
+        f"x-introspect-realm: {auth['x-introspect-realm']}\r\n\r\n"
+    ).encode()
+
+
 def report(name: str, result: LoadResult) -> None:
     print(
         f"{name:<12} {result.rps:>9.0f} req/s  p50 {result.percentile(0.5):6.2f} ms  "
@@ -120,32 +161,7 @@ def main() -> None:
         )
         bare = None
         try:
-            form = urllib.parse.urlencode(
-                {
-                    "grant_type": "password",
-                    "username": "demo@example.com",
-                    "password": "demo",
-                    "client_id": "demo-client",
-                    "client_secret": "demo-secret",
-                }
-            ).encode()
-            token = json.loads(fetch(sim_url + "/am/oauth2/access_token", certs, data=form)[0])
-            auth = {
-                "Authorization": f"Bearer {token['access_token']}",
-                "x-introspect-realm": "clientsB2CPeugeot",
-            }
-            listing = json.loads(
-                fetch(
-                    sim_url + "/connectedcar/v4/user/vehicles?client_id=demo-client",
-                    certs,
-                    headers=auth,
-                )[0]
-            )
-            vid = listing["_embedded"]["vehicles"][0]["id"]
-            path = f"/connectedcar/v4/user/vehicles/{vid}/status"
-            body, content_type = fetch(
-                f"{sim_url}{path}?client_id=demo-client", certs, headers=auth
-            )
+            path, auth, body, content_type = status_call(sim_url, certs)
             body_file = Path(tmp) / "status.json"
             body_file.write_bytes(body)
             bare, bare_url, _ = start_process(
@@ -158,11 +174,7 @@ def main() -> None:
                     path,
                 ]
             )
-            request = (
-                f"GET {path}?client_id=demo-client HTTP/1.1\r\nHost: localhost\r\n"
-                f"Authorization: {auth['Authorization']}\r\n"
-                f"x-introspect-realm: {auth['x-introspect-realm']}\r\n\r\n"
-            ).encode()
+            request = raw_get(path, auth)
             _pin(1)
             ports = {
                 "simulator": int(sim_url.rsplit(":", 1)[1]),
