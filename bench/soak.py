@@ -123,7 +123,6 @@ def slope_kib_per_min(samples: list[tuple[float, int]]) -> float:
 class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
-    remotes: int = 0
 
     def count(self, kind: str, status: int) -> None:
         self.statuses[status] += 1
@@ -145,6 +144,7 @@ class Driver:
         self.session: aiohttp.ClientSession | None = None
         self.headers: dict[str, str] = {}
         self.refresh_token = ""
+        self.remote_ids: list[str] = []  # accepted remotes: each must reach Done
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(ssl=self.certs.client_context(), limit=8)
@@ -230,7 +230,8 @@ class Driver:
             made = await self.call(
                 "POST", f"/user/vehicles/{vid}/callbacks/{self.hook}/remotes", body, kind="remote"
             )
-            self.tally.remotes += made is not None
+            if made is not None:
+                self.remote_ids.append(made["remoteActionId"])
         elif roll < 0.95:
             mine = [m for m in self.monitors if m[0] == vid]
             if len(mine) >= 5 or (mine and self.rng.random() < 0.5):
@@ -263,6 +264,16 @@ class Driver:
         }
 
 
+def _done_remotes(receiver: WebhookReceiver) -> set[str]:
+    """The remotes whose Done notification the receiver accepted."""
+    return {
+        message["remoteEvent"]["remoteActionId"]
+        for request in receiver.accepted()
+        for message in request.messages()
+        if message.get("remoteEvent", {}).get("eventStatus", {}).get("type") == "Done"
+    }
+
+
 async def soak(opts: argparse.Namespace, certs: CertStore, url: str, pid: int) -> dict[str, Any]:
     samples: list[tuple[float, int]] = []
     with WebhookReceiver(certs.directory) as receiver:
@@ -292,25 +303,30 @@ async def soak(opts: argparse.Namespace, certs: CertStore, url: str, pid: int) -
         samples.append((time.monotonic() - started, rss_kib(pid)))
         if opts.tracemalloc:
             os.kill(pid, signal.SIGUSR2)
-        # Let the last events go out on the accelerated clock, then count.
+        # Let the last remotes finish and their events go out on the accelerated clock.
         counts: dict[str, int] = {}
-        pending = -1
-        for _ in range(120):
+        pending, journal, done = -1, {"total": 0}, set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             journal = await driver.call("GET", "/deliveries?limit=1", kind="final", control=True)
             counts = journal["counts"]
             lanes = await driver.call("GET", "/deliveries/pending", kind="final", control=True)
             pending = int(lanes["total"])
-            if pending == 0:
+            done = _done_remotes(receiver)
+            if pending == 0 and done >= set(driver.remote_ids):
                 break
             await asyncio.sleep(0.5)
-        accepted = len(receiver.accepted())
+        accepted = receiver.accepted()
         await driver.close()
     return {
         "samples": samples,
         "tally": driver.tally,
         "counts": counts,
+        "attempts": journal["total"],
         "pending": pending,
-        "accepted": accepted,
+        "accepted": len(accepted),
+        "remotes": len(driver.remote_ids),
+        "remotes_without_done": len(set(driver.remote_ids) - done),
     }
 
 
@@ -386,14 +402,19 @@ def main() -> None:
         )
         by_status = dict(sorted(tally.statuses.items()))
         print(f"requests served: {served} ({by_status}), 5xx: {server_errors}")
-        print(f"  by kind: {dict(tally.kinds)}; remotes accepted: {tally.remotes}")
+        print(f"  by kind: {dict(tally.kinds)}")
         print(
-            f"events: journal delivered {delivered}, dead-lettered {dead}, "
-            f"still pending {result['pending']}; receiver accepted {result['accepted']} requests"
+            f"deliveries: journal {result['attempts']} attempts (newest {sum(counts.values())}: "
+            f"{delivered} delivered, {dead} dead-lettered), still pending {result['pending']}; "
+            f"receiver accepted {result['accepted']} requests"
         )
-        lost = result["accepted"] != delivered or result["pending"] != 0
-        print(f"lost events: {0 if not lost else abs(result['accepted'] - delivered)}")
-        print(json.dumps({"journal counts": counts}))
+        lost = result["remotes_without_done"] + max(0, result["attempts"] - result["accepted"])
+        print(
+            f"lost events: {lost} ({result['remotes']} remotes accepted, "
+            f"{result['remotes_without_done']} without their Done notification at the receiver; "
+            f"{result['attempts'] - result['accepted']} journalled attempts not received)"
+        )
+        print(json.dumps({"journal counts (newest)": counts}))
         if opts.tracemalloc and trace_file.exists():
             print("\ngrowth over the second half (tracemalloc, top lines):")
             print("\n".join(trace_file.read_text().splitlines()[: opts.tracemalloc]))
