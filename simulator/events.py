@@ -11,7 +11,6 @@ the other.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypeVar
@@ -82,10 +81,6 @@ class InlineWebhook:
     attributes: tuple[Mapping[str, str], ...] = ()
 
 
-def new_event_id() -> str:
-    return secrets.token_hex(16)
-
-
 @dataclass(slots=True)
 class Notification:
     """One event for an integrator: a remote's status change or a monitor's trigger.
@@ -94,7 +89,8 @@ class Notification:
     ``variables`` holds the per-event ``$variables`` (lower-cased names,
     e.g. ``remotetype``); ``overrides`` per channel the attributes that add to
     or replace the callback's, by key.  ``callback_id`` names a registered
-    callback; ``inline`` is set instead for the older monitor form.
+    callback; ``inline`` is set instead for the older monitor form.  ``event_id`` (the
+    message's ``eventId``) comes from the simulator's seeded ids (``Ids.event()``).
     """
 
     type: NotificationType
@@ -110,7 +106,7 @@ class Notification:
     inline: InlineWebhook | None = None
     retry: RetryPolicy = RetryPolicy()
     batch_notify: BatchNotify | None = None
-    event_id: str = field(default_factory=new_event_id)
+    event_id: str = field(kw_only=True)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

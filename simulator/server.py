@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import itertools
 import logging
 import signal
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,24 +30,6 @@ from simulator.tls import CertStore, TlsConnections
 
 log = logging.getLogger("simulator")
 
-
-class RequestIds:
-    """UUID-shaped request ids: a random per-process prefix and a counter.
-
-    Unique and cheap (no system call per request); they identify, they do not
-    authenticate, so they need not be unpredictable.
-    """
-
-    def __init__(self) -> None:
-        head = uuid.uuid4().hex
-        self._prefix = f"{head[:8]}-{head[8:12]}-4{head[13:16]}-{head[16:20]}-"
-        self._next = itertools.count(int(head[20:], 16) & 0xFFFFFFFF).__next__
-
-    def __call__(self) -> str:
-        return f"{self._prefix}{self._next() & 0xFFFFFFFFFFFF:012x}"
-
-
-REQUEST_IDS = web.AppKey("request_ids", RequestIds)
 
 API_PREFIX = "/connectedcar/v4"
 AUTH_PREFIX = "/am/oauth2"
@@ -89,7 +69,9 @@ def instrument(app: web.Application, handler: RawHandler) -> RawHandler:
     machinery on the hot path.
     """
     sim = app[SIM]
-    next_id = app[REQUEST_IDS]
+    # version-4 UUIDs from the seed (simulator.ids): a seeded run numbers its requests
+    # the same way each time; a reset does not start them again (unique in a process)
+    next_id = sim.ids.request
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         request_id = next_id()
@@ -140,7 +122,6 @@ def instrument(app: web.Application, handler: RawHandler) -> RawHandler:
 def create_app(sim: Simulator) -> web.Application:
     app = web.Application(client_max_size=sim.settings.max_body_bytes)
     app[SIM] = sim
-    app[REQUEST_IDS] = RequestIds()
 
     async def run_clock(_: web.Application) -> AsyncIterator[None]:
         sim.clock.start()
@@ -167,6 +148,7 @@ class _JsonErrorProtocol(RequestHandler):
     """Requests aiohttp cannot even parse (line too long, bad framing) get our JSON error too."""
 
     now: Callable[[], datetime]
+    request_id: Callable[[], str]
 
     def handle_error(
         self,
@@ -180,7 +162,7 @@ class _JsonErrorProtocol(RequestHandler):
         if status == 400:
             code = ErrorCode.MALFORMED_REQUEST
         text = "the request could not be parsed" if status < 500 else "unexpected error"
-        request_id = str(uuid.uuid4())
+        request_id = self.request_id()
         response = web.Response(
             body=error_body(ApiError(code, text), request_id, self.now()),
             status=status,
@@ -192,13 +174,21 @@ class _JsonErrorProtocol(RequestHandler):
 
 
 class _Server(web.Server):
-    def __init__(self, now: Callable[[], datetime], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        now: Callable[[], datetime],
+        request_id: Callable[[], str],
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._now = now
+        self._request_id = request_id
 
     def __call__(self) -> RequestHandler:
         protocol = _JsonErrorProtocol(self, loop=self._loop, **self._kwargs)
         protocol.now = self._now
+        protocol.request_id = self._request_id
         return protocol
 
 
@@ -207,6 +197,7 @@ class _Runner(web.AppRunner):
         plain = await super()._make_server()
         return _Server(
             self.app[SIM].clock.now,
+            self.app[SIM].ids.request,
             instrument(self.app, plain.request_handler),
             request_factory=plain.request_factory,
             handler_cancellation=plain.handler_cancellation,
@@ -219,9 +210,16 @@ class _TooManyConnections(asyncio.Protocol):
     """A connection past ``--max-connections``: its first request is answered 503 (the
     API's JSON error, ``Retry-After``, ``Connection: close``), then it is closed."""
 
-    def __init__(self, limit: int, now: Callable[[], datetime], timeout: float) -> None:
+    def __init__(
+        self,
+        limit: int,
+        now: Callable[[], datetime],
+        request_id: Callable[[], str],
+        timeout: float,
+    ) -> None:
         self._limit = limit
         self._now = now
+        self._request_id = request_id
         self._timeout = timeout
         self._head = b""
         self._transport: asyncio.Transport | None = None
@@ -236,7 +234,7 @@ class _TooManyConnections(asyncio.Protocol):
             return
         self._head += data
         if b"\r\n\r\n" in self._head or len(self._head) > 65536:
-            request_id = str(uuid.uuid4())
+            request_id = self._request_id()
             error = ApiError(
                 ErrorCode.TOO_MANY_CONNECTIONS,
                 f"too many connections (the limit is {self._limit}): retry later",
@@ -283,12 +281,13 @@ class _TlsSite(web.TCPSite):
 def _listener(runner: web.AppRunner, settings: Settings, certs: CertStore) -> _TlsSite:
     server = runner.server
     assert server is not None, "runner not set up"
-    now = runner.app[SIM].clock.now
+    sim = runner.app[SIM]
+    now, request_id = sim.clock.now, sim.ids.request
     refusal_timeout = min(10.0, settings.keepalive_timeout)
     connections = TlsConnections(
         certs.server_context(),
         server,
-        lambda: _TooManyConnections(settings.max_connections, now, refusal_timeout),
+        lambda: _TooManyConnections(settings.max_connections, now, request_id, refusal_timeout),
         limit=settings.max_connections,
         handshake_timeout=settings.tls_handshake_timeout,
     )

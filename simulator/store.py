@@ -28,6 +28,7 @@ from simulator.fleet.generate import generate_fleet, generate_vehicle, new_faker
 from simulator.fleet.life import FleetLife
 from simulator.fleet.models import Vehicle
 from simulator.fleet.registry import Fleet
+from simulator.ids import Ids
 from simulator.journal import RequestJournal
 from simulator.monitors.engine import MonitorEngine
 from simulator.remotes.engine import RemoteEngine
@@ -77,18 +78,21 @@ class Simulator:
         self.requests = RequestJournal(settings.journal_capacity)
         self.limits = RateLimiter()
         self.bus = EventBus()
-        self.callbacks = CallbackRegistry(self.bus)
+        # callback, event, remote, monitor, alert and request ids: from the seed
+        self.ids = Ids(settings.seed)
+        self.callbacks = CallbackRegistry(self.ids, self.bus)
         self.delivery = DeliveryEngine(
             self.clock,
             self.callbacks,
             self.bus,
+            self.ids,
             ssl_context=lambda: CertStore(settings.certs).outbound_context(settings.webhook_cas),
             timeout=settings.webhook_timeout,
             data_dir=settings.data_dir,
             journal_capacity=settings.delivery_journal_capacity,
         )
-        self.remotes = RemoteEngine(self.clock, self.bus)
-        self.monitors = MonitorEngine(self.clock, self.bus, self.fleet)
+        self.remotes = RemoteEngine(self.clock, self.bus, self.ids)
+        self.monitors = MonitorEngine(self.clock, self.bus, self.fleet, self.ids)
         self.monitors.extensions = _monitor_extensions
         self.life = FleetLife(self.clock, self.bus, self.fleet, self.remotes.effects, settings.seed)
         self.life.enabled = settings.life
@@ -102,7 +106,8 @@ class Simulator:
         client and fleet; a scenario's declarations come on top of them or, when it
         declares users, instead of them.  Rate limits go back to ``--rate-limit`` (else
         the scenario's ``rateLimit``) with fresh counts.  Live tokens survive a reset:
-        users and clients keep their ids.
+        users and clients keep their ids.  Callback, event, remote, monitor and alert ids
+        start again from the seed: the same calls give the same ids as after the start.
         """
         scenario = self.scenario
         self.identity.users.clear()
@@ -112,6 +117,7 @@ class Simulator:
         self.delivery.reset()
         self.remotes.reset()
         self.monitors.reset()
+        self.ids.restart()
         if scenario is None or scenario.keeps_demo:
             self.identity.add_user(
                 DEFAULT_USER, DEFAULT_PASSWORD, first_name="Demo", last_name="User"

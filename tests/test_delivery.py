@@ -473,6 +473,7 @@ def test_an_event_for_another_users_callback_is_never_delivered(
             raised_at=sim.clock.time(),
             event=DOORS_DONE,
             callback_id=cbid,
+            event_id=sim.ids.event(),
         )
         sim.bus.publish(note)
         return note.event_id

@@ -445,9 +445,11 @@ def test_overrides_and_older_form_webhooks_are_filtered_too(
                 "vin": VIN, "raised_at": sim.clock.time(), "event": DOORS_DONE}  # fmt: skip
         notes = [
             Notification(**base, callback_id=cbid,  # type: ignore[arg-type]
-                         overrides={"webhook": list(FRAMING_ATTRIBUTES)}),
+                         overrides={"webhook": list(FRAMING_ATTRIBUTES)},
+                         event_id=sim.ids.event()),
             Notification(**base, inline=InlineWebhook(  # type: ignore[arg-type]
-                raw.url + "/old", "o", (ALLOWED, *FRAMING_ATTRIBUTES))),
+                raw.url + "/old", "o", (ALLOWED, *FRAMING_ATTRIBUTES)),
+                event_id=sim.ids.event()),
         ]  # fmt: skip
         for note in notes:
             sim.bus.publish(note)

@@ -6,7 +6,6 @@ its canonical form (a JSON-ready dict) to the :class:`CallbackRegistry`.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 from simulator.errors import NotFound
 from simulator.events import CallbackChanged, EventBus
+from simulator.ids import Ids
 
 
 class CallbackType(StrEnum):
@@ -45,11 +45,15 @@ Owner = tuple[str, str]
 
 
 class CallbackRegistry:
-    """Callbacks per (user id, client id); another owner's id is as unknown as a wrong one."""
+    """Callbacks per (user id, client id); another owner's id is as unknown as a wrong one.
 
-    def __init__(self, bus: EventBus | None = None) -> None:
+    New ids come from ``ids`` (the simulator's seeded ids).
+    """
+
+    def __init__(self, ids: Ids, bus: EventBus | None = None) -> None:
         self._by_owner: dict[Owner, dict[str, Callback]] = {}
         self._by_id: dict[str, Callback] = {}
+        self._ids = ids
         self._bus = bus or EventBus()
 
     def _changed(self, callback_id: str, change: str) -> None:
@@ -68,7 +72,9 @@ class CallbackRegistry:
         return list(self._by_id.values())
 
     def restore(self, callback: Callback) -> None:
-        """Put back a callback kept across a restart (``--data-dir``)."""
+        """Put back a callback kept across a restart (``--data-dir``); its id is not given
+        again."""
+        self._ids.claim("callback", (callback.id,))
         self._by_owner.setdefault((callback.user_id, callback.client_id), {})[callback.id] = (
             callback
         )
@@ -85,9 +91,9 @@ class CallbackRegistry:
         now: datetime,
     ) -> Callback:
         owned = self._by_owner.setdefault((user_id, client_id), {})
-        cbid = secrets.token_hex(16)
-        while cbid in self._by_id:
-            cbid = secrets.token_hex(16)
+        cbid = self._ids.callback()
+        while cbid in self._by_id:  # ids never repeat nor give a claimed one: checked anyway
+            cbid = self._ids.callback()
         callback = Callback(
             id=cbid,
             user_id=user_id,

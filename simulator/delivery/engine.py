@@ -48,6 +48,7 @@ from simulator.events import (
 
 if TYPE_CHECKING:
     from simulator.clock import Clock, Timer
+    from simulator.ids import IdKind, Ids
 
 log = logging.getLogger("simulator.delivery")
 
@@ -111,6 +112,7 @@ class DeliveryEngine:
         clock: Clock,
         callbacks: CallbackRegistry,
         bus: EventBus,
+        ids: Ids,
         *,
         ssl_context: Callable[[], ssl.SSLContext],
         timeout: float = 10.0,
@@ -119,6 +121,7 @@ class DeliveryEngine:
     ) -> None:
         self.clock = clock
         self.callbacks = callbacks
+        self.ids = ids
         self.journal = DeliveryJournal(journal_capacity)
         self._default_timeout = timeout
         self.timeout = timeout
@@ -159,6 +162,11 @@ class DeliveryEngine:
             self._restore(self._store)
 
     def _restore(self, store: DeliveryStore) -> None:
+        ids = self.ids
+        for event_id, callback_id in store.journal_ids():  # every record, loaded or not
+            ids.claim("event", (event_id,))
+            if callback_id:  # a deleted callback's records still name it
+                ids.claim("callback", (callback_id,))
         for callback in store.load_callbacks():
             if self.callbacks.find(callback.id) is None:
                 removed = scrub_owned_headers(callback.subscription)
@@ -170,8 +178,10 @@ class DeliveryEngine:
         records, total = store.load_records(self.journal.capacity)
         self.journal.restore(records, total)
         for dead in store.load_dead():
+            self._claim(dead.note)
             self.journal.dead[(dead.note.event_id, dead.channel)] = dead
         for row in store.load_pending():
+            self._claim(row.note)
             self._seq = max(self._seq, row.seq)
             channel = cast(Channel, row.channel)
             item = Pending(row.seq, row.note, channel, row.attempts, row.not_before, row.since)
@@ -183,6 +193,22 @@ class DeliveryEngine:
             log.info("restored %d pending deliveries from %s", restored, store.path)
         for lane in list(self._lanes.values()):
             self._pump(lane)
+
+    def _claim(self, note: Notification) -> None:
+        """A restored event's ids are in use: its own, its callback's, and the remote's or
+        monitor's it tells about (which may be gone while the event waits)."""
+        ids = self.ids
+        ids.claim("event", (note.event_id,))
+        if note.callback_id:
+            ids.claim("callback", (note.callback_id,))
+        refs: tuple[tuple[str, IdKind], ...] = (
+            ("remoteActionId", "remote"),
+            ("monitorId", "monitor"),
+        )
+        for key, kind in refs:
+            value = note.event.get(key)
+            if isinstance(value, str):
+                ids.claim(kind, (value,))
 
     async def close(self, grace: float = 5.0) -> int:
         """Deliver what is pending within ``grace`` wall seconds (each waiting event gets

@@ -8,7 +8,7 @@ it after its restart.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -131,6 +131,13 @@ class DeliveryStore:
             "SELECT record FROM journal ORDER BY seq DESC LIMIT ?", (limit,)
         ).fetchall()
         return [DeliveryRecord(**json.loads(r)) for (r,) in reversed(rows)], int(total)
+
+    def journal_ids(self) -> Iterator[tuple[str, str | None]]:
+        """(event id, callback id) of every record kept, loaded or not (ids in use)."""
+        yield from self._db.execute(
+            "SELECT DISTINCT json_extract(record, '$.event_id'),"
+            " json_extract(record, '$.callback_id') FROM journal"
+        )
 
     # ------------------------------------------------------------ callbacks
     def save_callback(self, callback: Callback) -> None:

@@ -22,7 +22,6 @@ Pure domain: the clock, the bus and the fleet; no HTTP.  What an event's
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
 
     from simulator.clock import Clock, Timer
     from simulator.fleet.registry import Fleet
+    from simulator.ids import Ids
 
 log = logging.getLogger(__name__)
 MonitorStatus = Literal["Running", "Paused"]
@@ -49,10 +49,6 @@ ExtensionRenderer = Callable[[Vehicle, Sequence[str], str, float], list[dict[str
 
 def _never(vehicle: Vehicle, t: float) -> bool:
     return False
-
-
-def new_monitor_id() -> str:
-    return secrets.token_hex(16)
 
 
 @dataclass(slots=True, eq=False)
@@ -119,10 +115,11 @@ class Monitor:
 
 
 class MonitorEngine:
-    def __init__(self, clock: Clock, bus: EventBus, fleet: Fleet) -> None:
+    def __init__(self, clock: Clock, bus: EventBus, fleet: Fleet, ids: Ids) -> None:
         self.clock = clock
         self.bus = bus
         self.fleet = fleet
+        self.ids = ids  # monitor and event ids (seeded)
         self.extensions: ExtensionRenderer | None = None
         self._by_id: dict[str, Monitor] = {}
         self._by_vehicle: dict[str, list[Monitor]] = {}
@@ -135,7 +132,11 @@ class MonitorEngine:
     def open(self, data_dir: Path) -> None:
         """Keep the monitors in ``data_dir`` and bring back those stored there."""
         self._store = store = MonitorStore(data_dir)
-        for record in store.load():
+        records = store.load()
+        # every stored id, restored or not (a vehicle gone, a spec no longer valid): it
+        # stays in the store and must not name a new monitor
+        self.ids.claim("monitor", (record["id"] for record in records))
+        for record in records:
             vehicle = self.fleet.get(record["vehicle_id"])
             if vehicle is None:
                 log.warning("monitor %s: vehicle %s is gone", record["id"], record["vehicle_id"])
@@ -211,8 +212,11 @@ class MonitorEngine:
                 f"a vehicle has at most {MAX_MONITORS} monitors per user and client",
             )
         now = self.clock.time()
+        mid = self.ids.monitor()
+        while mid in self._by_id:  # ids never repeat nor give a claimed one: checked anyway
+            mid = self.ids.monitor()
         monitor = Monitor(
-            new_monitor_id(),
+            mid,
             vehicle.id,
             vehicle.vin,
             user_id,
@@ -392,6 +396,7 @@ class MonitorEngine:
                 inline=spec.inline,
                 retry=spec.retry,
                 batch_notify=spec.batch,
+                event_id=self.ids.event(),
             )
         )
 

@@ -11,7 +11,6 @@ action already pending for the vehicle ends ``SameActionInProgress``.
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter, deque
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from simulator.remotes.effects import Effects, Outcome, failed
 
 if TYPE_CHECKING:
     from simulator.clock import Clock, Timer
+    from simulator.ids import Ids
     from simulator.remotes.commands import RemoteCommand
 
 PENDING = "Pending"
@@ -108,9 +108,10 @@ class VehicleRemotes:
 
 
 class RemoteEngine:
-    def __init__(self, clock: Clock, bus: EventBus) -> None:
+    def __init__(self, clock: Clock, bus: EventBus, ids: Ids) -> None:
         self.clock = clock
         self.bus = bus
+        self.ids = ids  # remote action and event ids (seeded)
         self.effects = Effects(clock, bus)
         self._vehicles: dict[str, VehicleRemotes] = {}
         self._generation = 0  # lifecycles of before a reset stop at their next step
@@ -164,7 +165,7 @@ class RemoteEngine:
         command: RemoteCommand,
     ) -> RemoteAction:
         remotes = self.of(vehicle.id)
-        rid = secrets.token_hex(20)
+        rid = self.ids.remote()
         routing = channel_overrides(command.attributes, command.callback_attributes)
         action = RemoteAction(
             rid, vehicle.id, vehicle.vin, user_id, client_id, callback_id, command,
@@ -344,5 +345,6 @@ class RemoteEngine:
                     "remotelabel": command.label or "",
                 },
                 overrides=action.overrides,
+                event_id=self.ids.event(),
             )
         )
