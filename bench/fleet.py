@@ -236,7 +236,9 @@ async def simulate(opts: argparse.Namespace, certs: Path) -> SimResult:
         out = io.StringIO()
         stats = pstats.Stats(profile, stream=out)
         stats.sort_stats("tottime").print_stats(18)
-        stats.sort_stats("cumulative").print_stats("life.py|models.py|clock.py|events.py", 18)
+        stats.sort_stats("cumulative").print_stats(
+            "life.py|legs.py|models.py|codec.py|clock.py|events.py", 18
+        )
         profile_text = out.getvalue()
     return SimResult(
         opts.vehicles, opts.hours, builds, runs[0], runs[1], baseline, baseline_build, profile_text

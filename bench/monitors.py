@@ -42,7 +42,8 @@ from typing import Any
 
 from simulator.config import Settings
 from simulator.events import VehicleSample
-from simulator.fleet.models import DoorId, IgnitionType, Vehicle
+from simulator.fleet.enums import DoorId, IgnitionType
+from simulator.fleet.models import Vehicle
 from simulator.monitors.params import parse_monitor
 from simulator.store import Simulator
 

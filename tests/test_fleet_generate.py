@@ -13,31 +13,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.fleet import catalog
-from simulator.fleet.generate import generate_fleet, generate_vehicle
-from simulator.fleet.models import (
+from simulator.fleet.codec import TelemetryLog, TripLog
+from simulator.fleet.enums import (
     ChargingStatus,
     DoorId,
-    ElectricEnergy,
-    EnergyLevel,
     EnergySubType,
     FixStatus,
-    FuelEnergy,
     IgnitionType,
     LockedState,
     Motorization,
-    Position,
     PositionKind,
     PrivacyState,
     TelemetryKind,
-    TelemetryLog,
-    TelemetrySample,
-    Trip,
-    TripFault,
     TripFaultCause,
     TripFaultKind,
-    TripLog,
-    Vehicle,
 )
+from simulator.fleet.generate import generate_fleet, generate_vehicle
+from simulator.fleet.models import ElectricEnergy, FuelEnergy, Vehicle
+from simulator.fleet.records import TelemetrySample, Trip, TripFault
+from simulator.fleet.values import EnergyLevel, Position
 from simulator.fleet.vin import (
     VIN_ALPHABET,
     is_valid_vin,

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from simulator.clock import Clock, ClockMode
 from simulator.config import Settings
 from simulator.events import VehicleSample
-from simulator.fleet.models import ChargingStatus, Vehicle
+from simulator.fleet.enums import ChargingStatus
+from simulator.fleet.models import Vehicle
 from simulator.store import Simulator
 from simulator.testing import ThreadedSimulator
 

@@ -15,16 +15,12 @@ from simulator.clock import Clock, ClockMode
 from simulator.config import Settings
 from simulator.events import VehicleSample
 from simulator.fleet import catalog
+from simulator.fleet.codec import TelemetryLog, TripLog
+from simulator.fleet.enums import ChargingStatus
 from simulator.fleet.generate import generate_fleet
 from simulator.fleet.life import SERVICE_HOURS, SERVICE_WEEKDAY, FleetLife, Places
-from simulator.fleet.models import (
-    ChargingStatus,
-    TelemetryLog,
-    TelemetrySample,
-    Trip,
-    TripLog,
-    Vehicle,
-)
+from simulator.fleet.models import Vehicle
+from simulator.fleet.records import TelemetrySample, Trip
 from simulator.remotes.effects import taper_span
 from simulator.store import Simulator
 

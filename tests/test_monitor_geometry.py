@@ -9,7 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from simulator.monitors.geometry import EARTH_RADIUS_KM, Circle, Polygon, haversine_km
+from simulator.geometry import EARTH_RADIUS_KM, haversine_km
+from simulator.monitors.geometry import Circle, Polygon
 
 KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180.0
 SHAPELY_REASON = "shapely (dev dependency) is the polygon reference"

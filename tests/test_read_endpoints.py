@@ -12,7 +12,7 @@ from conftest import ApiClient
 from reference import reference_available, validate_response, validate_schema
 
 from simulator.api import schemas as s
-from simulator.fleet.models import PrivacyState
+from simulator.fleet.enums import PrivacyState
 from simulator.fleet.vin import is_valid_vin
 from simulator.store import Simulator
 from simulator.testing import ThreadedSimulator

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.errors import ErrorCode, InvalidField
-from simulator.fleet.models import Recurrence, Weekday
+from simulator.fleet.enums import Recurrence, Weekday
 from simulator.remotes.commands import (
     ACTION_KEYS,
     REMOTE_TYPES,

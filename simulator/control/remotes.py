@@ -4,7 +4,7 @@ scripted failures), and direct injection of the data remotes depend on."""
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,16 +17,16 @@ from simulator.api.operations import Operation, control_operation
 from simulator.control.base import ControlModel
 from simulator.delivery.message import FailureCause
 from simulator.errors import InvalidField, NotFound
-from simulator.fleet.models import (
-    Alert,
+from simulator.fleet.enums import (
     AlertSeverity,
     AlertType,
     DoorId,
     IgnitionType,
     LockedState,
     PrivacyState,
-    Vehicle,
 )
+from simulator.fleet.models import Vehicle
+from simulator.fleet.records import Alert
 from simulator.remotes.commands import ActionName
 from simulator.remotes.effects import HOME_CHARGER_KW, HYBRID_ONBOARD_KW, Effects
 from simulator.remotes.engine import RemoteAction, ScriptedFailure
@@ -280,7 +280,7 @@ async def inject_state(request: web.Request) -> web.Response:
     vehicle = _vehicle(request)
     body = await read_model(request, StateInjection)
     sim = sim_of(request)
-    apply_state(sim.remotes.effects, vehicle, body, sim.clock.now())
+    apply_state(sim.remotes.effects, vehicle, body, sim.clock.now(), alert_id=sim.ids.alert)
     return _behaviour(request, vehicle)
 
 
@@ -304,10 +304,18 @@ def check_state(vehicle: Vehicle, body: StateInjection) -> None:
             )
 
 
-def apply_state(effects: Effects, vehicle: Vehicle, body: StateInjection, now: datetime) -> None:
+def apply_state(
+    effects: Effects,
+    vehicle: Vehicle,
+    body: StateInjection,
+    now: datetime,
+    *,
+    alert_id: Callable[[], str],
+) -> None:
     """Set the vehicle's data from a state body (the control API's, a scenario's), then
     the vehicle reports one data sample (cause ``injected``).  Checked first, so that a
-    refused body changes nothing; plugging goes through ``Effects.plug`` / ``unplug``."""
+    refused body changes nothing; plugging goes through ``Effects.plug`` / ``unplug``.
+    New alerts get their ids from ``alert_id`` (the simulator's seeded ids)."""
     check_state(vehicle, body)
     state = vehicle.state
     if body.position is not None:
@@ -324,7 +332,7 @@ def apply_state(effects: Effects, vehicle: Vehicle, body: StateInjection, now: d
     if body.mileageKm is not None:
         state.mileage_km = body.mileageKm
     if body.alerts is not None:
-        _set_alerts(vehicle, set(body.alerts), now)
+        _set_alerts(vehicle, set(body.alerts), now, alert_id)
     if body.openDoors is not None:
         state.open_doors = frozenset(body.openDoors)
     if body.lockedStates is not None:
@@ -349,7 +357,9 @@ def apply_state(effects: Effects, vehicle: Vehicle, body: StateInjection, now: d
         effects.sample(vehicle, INJECTED)
 
 
-def _set_alerts(vehicle: Vehicle, wanted: set[AlertType], now: datetime) -> None:
+def _set_alerts(
+    vehicle: Vehicle, wanted: set[AlertType], now: datetime, alert_id: Callable[[], str]
+) -> None:
     for alert in vehicle.alerts:
         if alert.active and alert.type not in wanted:
             alert.ended_at = now
@@ -357,7 +367,7 @@ def _set_alerts(vehicle: Vehicle, wanted: set[AlertType], now: datetime) -> None
     for kind in sorted(wanted - active):
         vehicle.alerts.append(
             Alert(
-                id=secrets.token_hex(16),
+                id=alert_id(),
                 type=kind,
                 severity=AlertSeverity.WARNING,
                 started_at=now,

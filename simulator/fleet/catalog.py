@@ -16,13 +16,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from simulator.fleet.models import (
-    AlertSeverity,
-    AlertType,
-    DoorId,
-    EnergySubType,
-    Motorization,
-)
+from simulator.fleet.enums import AlertSeverity, AlertType, DoorId, EnergySubType, Motorization
 
 PICTURES_BASE_URL = "https://pictures.simulator.local"
 

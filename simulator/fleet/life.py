@@ -4,7 +4,7 @@ reports its data on the simulator's clock.
 Each vehicle's days are planned from the seed, the vehicle and the date alone,
 so the same seed and the same clock steps give the same data.  A day plan is
 a list of departures (local time, where to).  A trip follows a gently curved
-road (the generator's legs) in ticks of 30 to 60 s: speed varies around the
+road (a :mod:`~simulator.fleet.legs` leg) in ticks of 30 to 60 s: speed varies around the
 leg's average, energy falls with speed and cold, the odometer rises, and each
 tick is a data sample.  Arrived, the car parks (locked, but for the
 occasional forgetful driver), plugs in at home or work when electric, refuels
@@ -32,26 +32,21 @@ from typing import TYPE_CHECKING
 
 from simulator.events import EventBus, VehicleSample
 from simulator.fleet import catalog
-from simulator.fleet.generate import bearing, distance_km, offset, plan_leg
-from simulator.fleet.models import (
-    Alert,
+from simulator.fleet.enums import (
     AlertSeverity,
     AlertType,
     ChargingStatus,
-    Collision,
-    CollisionDetail,
     CollisionSeverity,
     CollisionSide,
-    EnergyLevel,
     IgnitionType,
     LockedState,
-    Position,
     PowertrainStatus,
-    Trip,
-    Vehicle,
-    new_record_id,
-    telemetry_snapshot,
 )
+from simulator.fleet.legs import along, plan_leg
+from simulator.fleet.models import Vehicle, telemetry_snapshot
+from simulator.fleet.records import Alert, Collision, CollisionDetail, Trip, new_record_id
+from simulator.fleet.values import EnergyLevel, Position
+from simulator.geometry import LonLat, distance_km, offset, toward
 
 if TYPE_CHECKING:
     from simulator.clock import Clock, Timer
@@ -98,7 +93,7 @@ class Drive:
     """A trip in progress (the only per-vehicle state of any size, while it lasts)."""
 
     trip_id: str
-    points: list[tuple[float, float]]
+    points: list[LonLat]
     fractions: list[float]
     distance_km: float
     avg_kmh: float
@@ -122,8 +117,8 @@ class Drive:
 class Places:
     """Where a vehicle goes besides home, drawn from the seed (recomputed, never kept)."""
 
-    work: tuple[float, float]
-    errands: tuple[tuple[float, float], ...]
+    work: LonLat
+    errands: tuple[LonLat, ...]
     home_kw: float
 
 
@@ -246,8 +241,7 @@ class FleetLife:
         rng = random.Random(_key(self.seed, vehicle, "places"))
         home = (vehicle.home_lon, vehicle.home_lat)
         angle = rng.uniform(0, 2 * math.pi)
-        km = rng.uniform(3.0, 18.0)
-        work = offset(home[0], home[1], km * math.sin(angle), km * math.cos(angle))
+        work = toward(home[0], home[1], angle, rng.uniform(3.0, 18.0))
         errands = tuple(
             offset(home[0], home[1], rng.uniform(-6, 6), rng.uniform(-6, 6)) for _ in range(4)
         )
@@ -315,15 +309,14 @@ class FleetLife:
         life.next_place = departure.place
         life.timer = self.clock.call_at(departure.at, life)
 
-    def _target(self, life: Life, place: str, rng: random.Random) -> tuple[float, float]:
+    def _target(self, life: Life, place: str, rng: random.Random) -> LonLat:
         vehicle = life.vehicle
         home = (vehicle.home_lon, vehicle.home_lat)
         if place == HOME:
             return home
         if place == FAR:
             angle = rng.uniform(0, 2 * math.pi)
-            km = rng.uniform(40.0, 120.0)
-            return offset(home[0], home[1], km * math.sin(angle), km * math.cos(angle))
+            return toward(home[0], home[1], angle, rng.uniform(40.0, 120.0))
         places = self.places(vehicle)
         if place == WORK:
             return places.work
@@ -399,7 +392,7 @@ class FleetLife:
         state.acceleration = round((speed - state.speed_kmh) / 3.6 / dt, 2)
         state.moving = True
         state.speed_kmh = round(speed, 1)
-        lon, lat, heading = self._along(drive, drive.done_km / drive.distance_km)
+        lon, lat, heading = along(drive.points, drive.fractions, drive.done_km / drive.distance_km)
         state.position = state.position.moved(lon, lat, heading, self.clock.now())
         if len(drive.waypoints) < 40:
             drive.waypoints.append(state.position)
@@ -408,19 +401,6 @@ class FleetLife:
             return
         self._report(life, "driving")
         self._tick_later(life, drive)
-
-    @staticmethod
-    def _along(drive: Drive, fraction: float) -> tuple[float, float, int]:
-        points, fractions = drive.points, drive.fractions
-        for i in range(1, len(points)):
-            if fraction <= fractions[i] or i == len(points) - 1:
-                span = (fractions[i] - fractions[i - 1]) or 1.0
-                t = min(1.0, max(0.0, (fraction - fractions[i - 1]) / span))
-                a, b = points[i - 1], points[i]
-                lon = round(a[0] + (b[0] - a[0]) * t, 6)
-                lat = round(a[1] + (b[1] - a[1]) * t, 6)
-                return lon, lat, bearing(a, b)
-        return points[-1][0], points[-1][1], 0
 
     def _consume(self, life: Life, km: float, speed: float) -> None:
         """Energy for ``km`` at ``speed``: more when fast and when cold."""

@@ -16,7 +16,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from simulator.fleet import models as m
+from simulator.fleet.enums import (
+    AlarmActivation,
+    AlertType,
+    AutoECallTriggering,
+    BeltState,
+    BreakInType,
+    ChargingMode,
+    ChargingStatus,
+    DrivingMode,
+    IgnitionType,
+    PowertrainStatus,
+    PrivacyState,
+)
+from simulator.fleet.models import Vehicle
+from simulator.fleet.records import Trip
 
 Kind = Literal["int", "number", "bool", "enum", "alerts", "state", "trip"]
 Op = Literal["equalsTo", "greaterThan", "lowerThan", "includedIn", "onChange"]
@@ -25,7 +39,7 @@ OP_ALIASES: dict[str, Op] = {"eqaualsTo": "equalsTo"}  # (sic) the older generat
 COMPARE: tuple[Op, ...] = ("equalsTo", "greaterThan", "lowerThan")
 TRIP_STATES = ("Nominal", "Unstarted", "DataLacking", "Unfinished")
 
-Getter = Callable[[m.Vehicle], object]
+Getter = Callable[[Vehicle], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,78 +61,78 @@ def _enum(enum: type[StrEnum]) -> frozenset[str]:
 
 
 # ------------------------------------------------------------------ getters
-def _electric_level(v: m.Vehicle) -> object:
+def _electric_level(v: Vehicle) -> object:
     e = v.state.electric
     return None if e is None else e.level
 
 
-def _electric_autonomy(v: m.Vehicle) -> object:
+def _electric_autonomy(v: Vehicle) -> object:
     e = v.state.electric
     return None if e is None else e.autonomy_km
 
 
-def _fuel_level(v: m.Vehicle) -> object:
+def _fuel_level(v: Vehicle) -> object:
     f = v.state.fuel
     return None if f is None else f.level
 
 
-def _fuel_autonomy(v: m.Vehicle) -> object:
+def _fuel_autonomy(v: Vehicle) -> object:
     f = v.state.fuel
     return None if f is None else f.autonomy_km
 
 
-def _charging_status(v: m.Vehicle) -> object:
+def _charging_status(v: Vehicle) -> object:
     e = v.state.electric
     return None if e is None else e.charging.status.value
 
 
-def _charging_plugged(v: m.Vehicle) -> object:
+def _charging_plugged(v: Vehicle) -> object:
     e = v.state.electric
     return None if e is None else e.charging.plugged
 
 
-def _charging_mode(v: m.Vehicle) -> object:
+def _charging_mode(v: Vehicle) -> object:
     e = v.state.electric
     return None if e is None else e.charging.mode.value
 
 
-def _oil_temp(v: m.Vehicle) -> object:
+def _oil_temp(v: Vehicle) -> object:
     engine = v.state.engine
     return None if engine is None else engine.oil_temp_c
 
 
-def _alerts(v: m.Vehicle) -> object:
+def _alerts(v: Vehicle) -> object:
     return frozenset(a.type.value for a in v.alerts if a.active)
 
 
-def _belt_warning(v: m.Vehicle) -> object:
-    omitted = any(b.state is m.BeltState.OMISSION for b in v.state.safety.belts)
-    return m.BeltState.OMISSION.value if omitted else m.BeltState.NORMAL.value
+def _belt_warning(v: Vehicle) -> object:
+    omitted = any(b.state is BeltState.OMISSION for b in v.state.safety.belts)
+    return BeltState.OMISSION.value if omitted else BeltState.NORMAL.value
 
 
-def _latest_trip(v: m.Vehicle) -> m.Trip | None:
+def _latest_trip(v: Vehicle) -> Trip | None:
     tail = v.trips.tail()
     return tail[-1] if tail else None
 
 
-def _last_ended_trip(v: m.Vehicle) -> m.Trip | None:
+def _last_ended_trip(v: Vehicle) -> Trip | None:
     for trip in reversed(v.trips.tail()):  # an in-progress trip is only ever the last
         if trip.done:
             return trip
     return None
 
 
-def _trip_start(v: m.Vehicle) -> object:
+def _trip_start(v: Vehicle) -> object:
     trip = _latest_trip(v)
     return None if trip is None else trip.id
 
 
-def _trip_stop(v: m.Vehicle) -> object:
+def _trip_stop(v: Vehicle) -> object:
     trip = _last_ended_trip(v)
     return None if trip is None else trip.id
 
 
-def _trip_duration(v: m.Vehicle) -> object:
+def _trip_duration(v: Vehicle) -> object:
     trip = _latest_trip(v)
     if trip is None:
         return None
@@ -127,35 +141,35 @@ def _trip_duration(v: m.Vehicle) -> object:
     return int((v.state.updated_at - trip.started_at).total_seconds())
 
 
-def _trip_distance(v: m.Vehicle) -> object:
+def _trip_distance(v: Vehicle) -> object:
     trip = _latest_trip(v)
     return None if trip is None else trip.distance_km
 
 
-def trip_state(trip: m.Trip) -> str:
+def trip_state(trip: Trip) -> str:
     for fault in trip.faults:
         if fault.fault.value in TRIP_STATES:
             return fault.fault.value
     return "Nominal" if trip.done else "Unfinished"
 
 
-def _trip_state(v: m.Vehicle) -> object:
+def _trip_state(v: Vehicle) -> object:
     trip = _latest_trip(v)
     return None if trip is None else trip_state(trip)
 
 
-def _alarm_trigger(v: m.Vehicle) -> object:
+def _alarm_trigger(v: Vehicle) -> object:
     record = v.state.alarm_trigger
     if record is None or record.trigger is None:
-        return m.BreakInType.NO_BREAK_IN.value
+        return BreakInType.NO_BREAK_IN.value
     return record.trigger.value
 
 
-def _locked_state(v: m.Vehicle) -> object:
+def _locked_state(v: Vehicle) -> object:
     return v.state.locked_states  # a tuple: compared as is, shown joined
 
 
-def _opening(v: m.Vehicle) -> object:
+def _opening(v: Vehicle) -> object:
     return v.state.open_doors  # a frozenset: compared as is, shown joined
 
 
@@ -169,15 +183,15 @@ def _opening_text(value: object) -> str:
     return ",".join(sorted(str(door) for door in value)) or "Closed"
 
 
-def _engines_running(v: m.Vehicle) -> object:
-    return v.state.ignition is not m.IgnitionType.STOP
+def _engines_running(v: Vehicle) -> object:
+    return v.state.ignition is not IgnitionType.STOP
 
 
-def _days_before_maintenance(v: m.Vehicle) -> object:
+def _days_before_maintenance(v: Vehicle) -> object:
     return v.maintenance.days_before(v.state.updated_at)
 
 
-def _mileage_before_maintenance(v: m.Vehicle) -> object:
+def _mileage_before_maintenance(v: Vehicle) -> object:
     return v.maintenance.mileage_before(v.state.mileage_km)
 
 
@@ -195,7 +209,7 @@ FIELDS: dict[str, Field] = {
             "alerts",
             ("onChange", "includedIn", "equalsTo"),
             _alerts,
-            _enum(m.AlertType),
+            _enum(AlertType),
             _PREV_ENUM,
         ),
         Field("vehicle.odometer", "int", _NUM, lambda v: v.state.mileage_km),
@@ -204,7 +218,7 @@ FIELDS: dict[str, Field] = {
             "enum",
             _ENUM_OPS,
             lambda v: v.state.powertrain.value,
-            _enum(m.PowertrainStatus),
+            _enum(PowertrainStatus),
         ),
         Field("vehicle.engines.thermic.oil.temp", "int", _NUM, _oil_temp),
         Field("vehicle.energy.electric.level", "int", _NUM, _electric_level),
@@ -217,7 +231,7 @@ FIELDS: dict[str, Field] = {
             "enum",
             ("onChange", "equalsTo", "includedIn"),
             _charging_status,
-            _enum(m.ChargingStatus),
+            _enum(ChargingStatus),
             _PREV_ENUM,
         ),
         Field(
@@ -234,7 +248,7 @@ FIELDS: dict[str, Field] = {
             "enum",
             _BOOL_OPS,
             _charging_mode,
-            _enum(m.ChargingMode),
+            _enum(ChargingMode),
         ),
         Field(
             "vehicle.doorsState.lockedState",
@@ -262,7 +276,7 @@ FIELDS: dict[str, Field] = {
             "enum",
             _BOOL_OPS,
             _belt_warning,
-            _enum(m.BeltState),
+            _enum(BeltState),
             _PREV_ENUM,
         ),
         Field("environment.air.temp", "number", _NUM, lambda v: v.state.air_temp_c),
@@ -271,7 +285,7 @@ FIELDS: dict[str, Field] = {
             "enum",
             _ENUM_OPS,
             lambda v: v.state.privacy.value,
-            _enum(m.PrivacyState),
+            _enum(PrivacyState),
             _PREV_ENUM,
         ),
         Field(
@@ -279,7 +293,7 @@ FIELDS: dict[str, Field] = {
             "enum",
             _ENUM_OPS,
             lambda v: v.state.driving_mode.value,
-            _enum(m.DrivingMode),
+            _enum(DrivingMode),
             _PREV_ENUM,
         ),
         Field(
@@ -287,7 +301,7 @@ FIELDS: dict[str, Field] = {
             "enum",
             _ENUM_OPS,
             lambda v: v.state.safety.auto_ecall.value,
-            _enum(m.AutoECallTriggering),
+            _enum(AutoECallTriggering),
             _PREV_ENUM,
         ),
         Field(
@@ -301,14 +315,14 @@ FIELDS: dict[str, Field] = {
             "enum",
             _ENUM_OPS,
             _alarm_trigger,
-            _enum(m.BreakInType),
+            _enum(BreakInType),
         ),
         Field(
             "vehicle.alarm.status.activation",
             "enum",
             _BOOL_OPS,
             lambda v: v.state.alarm_activation.value,
-            _enum(m.AlarmActivation),
+            _enum(AlarmActivation),
         ),
         # the older generation's fields that have no current name
         Field(

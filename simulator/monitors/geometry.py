@@ -1,7 +1,8 @@
 """Zone geometry of monitor triggers: great-circle circles and lon/lat polygons.
 
-Coordinates are always ``(lon, lat)`` in degrees, distances in kilometres on a
-sphere of mean radius :data:`EARTH_RADIUS_KM`.
+Coordinates are always ``(lon, lat)`` in degrees, distances in kilometres on the
+sphere of :mod:`simulator.geometry` (mean radius
+:data:`~simulator.geometry.EARTH_RADIUS_KM`).
 
 Hysteresis
 ----------
@@ -48,31 +49,18 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from math import asin, cos, degrees, inf, isfinite, pi, radians, sin, sqrt
 
-__all__ = ["EARTH_RADIUS_KM", "Circle", "Polygon", "haversine_km"]
+from simulator.geometry import EARTH_RADIUS_KM, KM_PER_DEG, haversine_km
 
-EARTH_RADIUS_KM = 6371.0088
-"""Mean Earth radius (IUGG), in km."""
+__all__ = ["Circle", "Polygon"]
 
 _RAD = pi / 180.0
 _HALF_RAD = pi / 360.0
-_KM_PER_DEG = EARTH_RADIUS_KM * _RAD
-"""Length of one degree of latitude (of a great circle), in km."""
 
 _SAFE = 1e-9
 """Relative safety added to precomputed fast-path thresholds against rounding."""
 
 _ON_EDGE_DEG = 1e-12
 """A point this close (in degrees, about 0.1 µm) to a polygon edge lies on it."""
-
-
-def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in km between two (lon, lat) points in degrees."""
-    s = sin((lat2 - lat1) * _HALF_RAD)
-    t = sin((lon2 - lon1) * _HALF_RAD)
-    a = s * s + cos(lat1 * _RAD) * cos(lat2 * _RAD) * t * t
-    if a > 1.0:
-        a = 1.0
-    return 2.0 * EARTH_RADIUS_KM * asin(sqrt(a))
 
 
 def _check_lon_lat(lon: float, lat: float, what: str) -> None:
@@ -305,7 +293,7 @@ class Polygon:
         self._lat_lo, self._lat_hi = min(lats), max(lats)
         # Bounding box expanded by the margin, conservatively for the local
         # equirectangular metric of distance_to_border_km.
-        m_deg = self.margin_km / _KM_PER_DEG
+        m_deg = self.margin_km / KM_PER_DEG
         self._m2 = m_deg * m_deg
         dlat = m_deg * (1.0 + _SAFE) + 1e-12
         self._xlat_lo = self._lat_lo - dlat
@@ -416,4 +404,4 @@ class Polygon:
             d2 = _segment_d2((lon - ax) * c, lat - ay, dx * c, dy)
             if d2 < best:
                 best = d2
-        return sqrt(best) * _KM_PER_DEG
+        return sqrt(best) * KM_PER_DEG

@@ -22,20 +22,21 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from simulator.fleet import models as m
+from simulator.fleet.enums import IgnitionType, PrivacyState, Weekday
+from simulator.fleet.models import Vehicle
 from simulator.monitors import fields as f
 from simulator.monitors.params import DataSpec, TimeSpec, TriggerSpec, ZoneSpec
 
-_NONE = m.PrivacyState.NONE
-_STOP = m.IgnitionType.STOP
-_WEEKDAYS = tuple(m.Weekday)
+_NONE = PrivacyState.NONE
+_STOP = IgnitionType.STOP
+_WEEKDAYS = tuple(Weekday)
 
 
 def _string(text: str) -> dict[str, Any]:
     return {"type": "string", "body": {"literalValue": text}}
 
 
-def _where(item: dict[str, Any], vehicle: m.Vehicle) -> dict[str, Any]:
+def _where(item: dict[str, Any], vehicle: Vehicle) -> dict[str, Any]:
     """(sim) where the vehicle was, as a GeoJSON Point, unless its privacy hides it."""
     state = vehicle.state
     if state.privacy is _NONE:
@@ -57,7 +58,7 @@ class ZoneEval:
         self.want_in = spec.transition == "In"
         self.inside: bool | None = None
 
-    def update(self, vehicle: m.Vehicle, t: float) -> bool:
+    def update(self, vehicle: Vehicle, t: float) -> bool:
         state = vehicle.state
         inside: bool | None
         if state.privacy is _NONE:
@@ -67,7 +68,7 @@ class ZoneEval:
             inside = self.inside
         return inside is self.want_in  # None (never seen) is neither
 
-    def describe(self, vehicle: m.Vehicle) -> dict[str, Any]:
+    def describe(self, vehicle: Vehicle) -> dict[str, Any]:
         item = {
             "trigger": self.name,
             "kind": "zone",
@@ -125,13 +126,13 @@ class TimeEval:
         self.lo = t
         self.hi = min(later) if later else t + 86400.0
 
-    def update(self, vehicle: m.Vehicle, t: float) -> bool:
+    def update(self, vehicle: Vehicle, t: float) -> bool:
         state = vehicle.state
         if state.ignition is _STOP and not state.moving:
             return False
         return self.in_window(t)
 
-    def describe(self, vehicle: m.Vehicle) -> dict[str, Any]:
+    def describe(self, vehicle: Vehicle) -> dict[str, Any]:
         local = vehicle.state.updated_at.astimezone(self.spec.zone)
         item = {
             "trigger": self.name,
@@ -207,7 +208,7 @@ class DataEval:
         self.phase = 0  # previous rule: 0 condition false, 1 fired, 2 blocked
         self.before: object = None  # the value before the last change (for ``previous``)
 
-    def update(self, vehicle: m.Vehicle, t: float) -> bool:
+    def update(self, vehicle: Vehicle, t: float) -> bool:
         value = self.get(vehicle)
         last = self.last
         self.last = value
@@ -231,7 +232,7 @@ class DataEval:
             self.phase = 1 if last is not None and self.prev_test(last) else 2
         return self.phase == 1
 
-    def describe(self, vehicle: m.Vehicle) -> dict[str, Any]:
+    def describe(self, vehicle: Vehicle) -> dict[str, Any]:
         spec = self.spec
         value = self.last
         item: dict[str, Any] = {"data": spec.field.name, "trigger": self.name, "kind": "data"}

@@ -38,7 +38,7 @@ from simulator.attributes import (
     check_chars,
 )
 from simulator.errors import InvalidField
-from simulator.fleet.models import Recurrence, Weekday
+from simulator.fleet.enums import Recurrence, Weekday
 from simulator.validation import (
     Coordinate,
     Day,

@@ -18,23 +18,21 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulator.events import EventBus, VehicleSample
-from simulator.fleet.models import (
-    ChargeProgram,
+from simulator.fleet.enums import (
     ChargeType,
     ChargingMode,
     ChargingPowerLevel,
     ChargingStatus,
     LockedState,
-    Position,
     PositionKind,
     PreconditioningFailureCause,
-    PreconditioningProgram,
     PreconditioningStartingCause,
     PreconditioningStatus,
     Recurrence,
-    Vehicle,
     Weekday,
 )
+from simulator.fleet.models import Vehicle
+from simulator.fleet.values import ChargeProgram, Position, PreconditioningProgram
 
 if TYPE_CHECKING:
     from simulator.clock import Clock, Timer
