@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
+from simulator.attributes import FORBIDDEN_CHARS
 from simulator.errors import InvalidField
-from simulator.fleet.models import Weekday
+from simulator.fleet.enums import Weekday
 
 DAY = timedelta(days=1)
 
@@ -125,3 +126,92 @@ class Input(BaseModel):
     """Strict JSON types; members the spec does not list are dropped."""
 
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
+
+
+# ------------------------------------------------------------------ rules between members
+# Declared once, by name: the same declaration checks a body (in a model validator) and
+# documents it (merged into the model's JSON schema), so the OpenAPI document says it.
+def given(name: str) -> dict[str, Any]:
+    """JSON Schema: member ``name`` is there and not null."""
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+def exactly_one(*names: str) -> dict[str, Any]:
+    """JSON Schema of :func:`check_exactly_one`."""
+    return {"oneOf": [given(name) for name in names]}
+
+
+def check_exactly_one(model: BaseModel, *names: str) -> None:
+    if sum(getattr(model, name) is not None for name in names) != 1:
+        raise ValueError(f"needs exactly one of {', '.join(names)}")
+
+
+def at_least_one(*names: str) -> dict[str, Any]:
+    """JSON Schema of :func:`check_at_least_one`."""
+    return {"anyOf": [given(name) for name in names]}
+
+
+def check_at_least_one(model: BaseModel, *names: str) -> None:
+    if all(getattr(model, name) is None for name in names):
+        raise ValueError(f"needs at least one of {', '.join(names)}")
+
+
+def required_with(name: str, needs: str) -> dict[str, Any]:
+    """JSON Schema of :func:`check_required_with`."""
+    return {"if": given(name), "then": given(needs)}
+
+
+def check_required_with(model: BaseModel, name: str, needs: str) -> None:
+    """When ``name`` is given (not null), ``needs`` must be too: 400 naming ``needs``."""
+    if getattr(model, name) is not None and getattr(model, needs) is None:
+        raise InvalidField(needs, f"{needs}: required when {name} is set")
+
+
+# ------------------------------------------------------------------ strings
+SPACE_CHARS = (
+    "\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+"""A regex class body of exactly the characters ``str.isspace()`` calls white space
+(regex engines' ``\\s`` differ: Python's, ECMAScript's and ASCII's are three sets)."""
+NO_FORBIDDEN_CHARS: dict[str, Any] = {
+    "not": {"pattern": "[" + "".join(f"\\x{ord(c):02x}" for c in sorted(FORBIDDEN_CHARS)) + "]"}
+}
+"""JSON Schema of :func:`simulator.attributes.check_chars`: no CR, LF or NUL anywhere."""
+
+
+# ------------------------------------------------------------------ URLs of targets
+def any_case(text: str) -> str:
+    """A regex matching ``text`` in any case, without flags (JSON Schema has none)."""
+    out = []
+    for char in text:
+        if char.isalpha():
+            out.append(f"[{char.upper()}{char.lower()}]")
+        elif char.isalnum() or char in "_-:":
+            out.append(char)
+        else:
+            out.append(re.escape(char))
+    return "".join(out)
+
+
+_PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_HOST_PORT_PATH = f"://[A-Za-z0-9.-]+(?::{_PORT})?(?:[/?#][^{SPACE_CHARS}\\x00]*)?$"
+HTTPS_URL = f"^{any_case('https')}{_HOST_PORT_PATH}"
+"""A webhook target: an https URL naming a host or an IPv4 address, any port, any path
+(:func:`simulator.attributes.absolute_url` accepts each of them)."""
+WS_URL = f"^{any_case('ws')}[sS]?{_HOST_PORT_PATH}"
+"""A websocket target: ws:// or wss://, as :data:`HTTPS_URL`."""
+_SPACE = f"[{SPACE_CHARS}\\x00]"
+
+
+def url_schema(pattern: str) -> dict[str, Any]:
+    """How :func:`check_url` is documented."""
+    return {"pattern": pattern, "not": {"pattern": _SPACE}}
+
+
+def check_url(pattern: str, value: str, what: str) -> str:
+    """``value`` if it matches ``pattern`` (a search, as JSON Schema reads it) and holds no
+    white space or NUL; else ValueError("must be <what>")."""
+    if not re.search(pattern, value) or re.search(_SPACE, value):
+        raise ValueError(f"must be {what}")
+    return value

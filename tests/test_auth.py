@@ -169,3 +169,26 @@ def test_users_never_see_each_others_vehicles(api: ApiClient) -> None:
         assert foreign.json()["message"] == unknown.json()["message"]
         assert eve_ids[0] not in foreign.text
         assert eve.get(f"/user/vehicles/{eve_ids[0]}{path}").status_code == 200, path
+
+
+def test_expired_tokens_are_purged_as_new_ones_are_issued() -> None:
+    """Tokens nobody presents again do not pile up: issuing purges the expired ones."""
+    from simulator.auth.models import PURGE_EVERY, REFRESH_TOKEN_LIFETIME, Identity
+
+    identity = Identity()
+    client = identity.add_client("c", "s")
+    identity.add_user("u@example.com", "pw")
+    for i in range(50):
+        identity.issue(client, "u@example.com", client.scopes, float(i))
+    assert len(identity._access) == 50
+    later = 3600.0 + 100  # every access token has expired; the refresh tokens live on
+    identity.issue(client, "u@example.com", client.scopes, later)
+    assert len(identity._access) == 1
+    assert len(identity._refresh) == 51
+    much_later = later + REFRESH_TOKEN_LIFETIME + PURGE_EVERY
+    identity.issue(client, "u@example.com", client.scopes, much_later)
+    assert len(identity._access) == 1 and len(identity._refresh) == 1
+    assert len(identity._families) == 1
+    # Within the hour after a purge, issuing does not scan again.
+    identity.issue(client, "u@example.com", client.scopes, much_later + 10)
+    assert len(identity._access) == 2

@@ -17,11 +17,29 @@ import functools
 from aiohttp import web
 
 from simulator.api.http import SIM, Handler
+from simulator.api.operations import Param
 from simulator.auth.models import REALMS, Grant
 from simulator.errors import ApiError, ErrorCode
 from simulator.store import Simulator
 
 GRANT = web.RequestKey("grant", Grant)
+
+# What every v4 operation takes besides its token, documented from the checks below.
+CLIENT_ID_PARAM = Param(
+    "client_id",
+    "query",
+    {"type": "string", "minLength": 1},
+    required=True,
+    description="the client the access token was issued to (another: 401)",
+)
+REALM_PARAM = Param(
+    "x-introspect-realm",
+    "header",
+    {"type": "string", "enum": sorted(REALMS)},
+    required=True,
+    description="the brand's realm; it need not match the vehicle's brand",
+)
+COMMON_PARAMS = (CLIENT_ID_PARAM, REALM_PARAM)
 
 
 def _unauthorized(message: str, error: str = "invalid_token") -> ApiError:

@@ -22,9 +22,9 @@ from pydantic import (
 )
 
 from simulator.api import schemas as s
-from simulator.api.context import Context, page_response
+from simulator.api.context import Context, list_param, list_param_doc, page_response
 from simulator.api.http import model_response, read_json
-from simulator.api.operations import Operation, Param
+from simulator.api.operations import Operation, Param, v4_errors
 from simulator.attributes import (
     Attribute,
     PushNotifAttribute,
@@ -33,7 +33,16 @@ from simulator.attributes import (
     check_chars,
 )
 from simulator.delivery.callbacks import Callback, CallbackStatus, CallbackType
-from simulator.errors import ApiError, ErrorCode, InvalidField
+from simulator.errors import InvalidField
+from simulator.validation import (
+    HTTPS_URL,
+    NO_FORBIDDEN_CHARS,
+    WS_URL,
+    at_least_one,
+    check_at_least_one,
+    check_url,
+    url_schema,
+)
 
 ALL_TYPES: tuple[CallbackType, ...] = (CallbackType.MONITOR, CallbackType.REMOTE)
 TypeName = Literal["Monitor", "Remote"]
@@ -45,10 +54,16 @@ TYPE_PARAMS = ("callbackType", "types")
 class _Input(BaseModel):
     """Strict JSON types; members the spec does not list are dropped."""
 
-    model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)
+    model_config = ConfigDict(
+        strict=True, extra="ignore", defer_build=True, regex_engine="python-re"
+    )
 
 
 _check_chars = check_chars
+
+
+def _url(pattern: str) -> Any:
+    return Field(json_schema_extra=url_schema(pattern))
 
 
 class Batch(_Input):
@@ -57,7 +72,7 @@ class Batch(_Input):
 
 
 class Webhook(_Input):
-    target: str
+    target: str = _url(HTTPS_URL)
     name: str = Field(min_length=1)
     batch: Batch | None = None
     attributes: list[Attribute] = Field(default_factory=list)
@@ -65,21 +80,23 @@ class Webhook(_Input):
     @field_validator("target")
     @classmethod
     def _target(cls, target: str) -> str:
+        check_url(HTTPS_URL, target, "an https URL")
         return absolute_url(target, ("https",), "an https URL")
 
 
 class Websocket(_Input):
-    target: str
+    target: str = _url(WS_URL)
     batch: Batch | None = None
     attributes: list[WSAttribute] = Field(default_factory=list)
 
     @field_validator("target")
     @classmethod
     def _target(cls, target: str) -> str:
+        check_url(WS_URL, target, "a ws:// or wss:// URL")
         return absolute_url(target, ("ws", "wss"), "a ws:// or wss:// URL")
 
 
-NonEmpty = Annotated[str, Field(min_length=1)]
+NonEmpty = Annotated[str, Field(min_length=1, json_schema_extra=NO_FORBIDDEN_CHARS)]
 
 
 class PushNotif(_Input):
@@ -94,22 +111,26 @@ class PushNotif(_Input):
         return devices
 
 
+CHANNELS = ("webhook", "websocket", "pushnotif")
+
+
 class Channels(_Input):
+    model_config = ConfigDict(json_schema_extra=at_least_one(*CHANNELS))
+
     webhook: Webhook | None = None
     websocket: Websocket | None = None
     pushnotif: PushNotif | None = None
 
     @model_validator(mode="after")
     def _one_at_least(self) -> Channels:
-        if self.webhook is None and self.websocket is None and self.pushnotif is None:
-            raise ValueError("needs at least one of webhook, websocket, pushnotif")
+        check_at_least_one(self, *CHANNELS)
         return self
 
 
 class CallbackSubscribe(_Input):
     """The body of ``POST`` and ``PUT /user/callbacks[/{cbid}]``."""
 
-    label: str = Field(min_length=1)
+    label: str = Field(min_length=1, json_schema_extra=NO_FORBIDDEN_CHARS)
     type: list[TypeName] = Field(default_factory=lambda: list(BOTH), min_length=1)
     callback: Channels
 
@@ -210,19 +231,13 @@ def user_callback_dict(callback: Callback, base: str) -> dict[str, Any]:
     }
 
 
+TYPE_VALUES = frozenset(BOTH)
+
+
 def _type_filter(request: web.Request) -> list[CallbackType]:
     values: set[str] = set()
     for name in TYPE_PARAMS:
-        for raw in request.query.getall(name, []):
-            parts = {part.strip() for part in raw.split(",") if part.strip()}
-            unknown = parts - {str(t) for t in ALL_TYPES}
-            if unknown:
-                raise ApiError(
-                    ErrorCode.INVALID_PARAMETER,
-                    f"{name} must be among Monitor, Remote",
-                    debug=name,
-                )
-            values |= parts
+        values |= list_param(request.query, name, TYPE_VALUES)
     return [CallbackType(v) for v in sorted(values)]
 
 
@@ -294,11 +309,13 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
     """The callback operations, with the parameters every v4 operation takes."""
     cbid = "/user/callbacks/{cbid}"
     tags = ("Subscribe",)
-    type_filter = Param(
-        "callbackType",
-        "query",
-        {"type": "array", "items": {"type": "string", "enum": ["Monitor", "Remote"]}},
-        description="only the callbacks serving one of these types (also spelt types)",
+    type_filters = tuple(
+        list_param_doc(
+            name,
+            TYPE_VALUES,
+            "only the callbacks serving one of these types (callbackType and types: the same)",
+        )
+        for name in TYPE_PARAMS
     )
     return (
         Operation(
@@ -308,8 +325,9 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
             "getUsertRemotes",
             "The user's callbacks",
             {200: CallbacksPage},
-            params=(*common, type_filter, *paging),
+            params=(*common, *type_filters, *paging),
             tags=tags,
+            errors=v4_errors(not_found=True),
         ),
         Operation(
             "POST",
@@ -321,6 +339,7 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
             params=tuple(common),
             body=CallbackSubscribe,
             tags=tags,
+            errors=v4_errors(body=True),
         ),
         Operation(
             "GET",
@@ -331,6 +350,7 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
             {200: UserCallback},
             params=tuple(common),
             tags=tags,
+            errors=v4_errors(not_found=True),
         ),
         Operation(
             "PUT",
@@ -342,6 +362,7 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
             params=tuple(common),
             body=CallbackSubscribe,
             tags=tags,
+            errors=v4_errors(body=True, not_found=True),
         ),
         Operation(
             "DELETE",
@@ -352,6 +373,7 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
             {204: None},
             params=tuple(common),
             tags=tags,
+            errors=v4_errors(not_found=True),
         ),
         Operation(
             "PUT",
@@ -363,5 +385,6 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
             params=tuple(common),
             body=CallbacksStatusSetter,
             tags=tags,
+            errors=v4_errors(body=True, not_found=True),
         ),
     )

@@ -13,7 +13,8 @@ from simulator.api import render
 from simulator.api import schemas as s
 from simulator.api.app import GRANT
 from simulator.api.http import SIM, model_response
-from simulator.api.paging import paginate
+from simulator.api.operations import Param
+from simulator.api.paging import PAGE_SIZE_MAX, paginate
 from simulator.auth.models import Grant
 from simulator.delivery.callbacks import Callback, CallbackType
 from simulator.errors import ApiError, ErrorCode
@@ -78,11 +79,13 @@ class Context:
 
 
 def list_param(query: MultiMapping[str], name: str, allowed: frozenset[str]) -> frozenset[str]:
+    """A filter of values among ``allowed``: repeated parameters (as documented, see
+    :func:`list_param_doc`) or comma separated in one value (older generated clients).
+    An empty or unknown value answers 400 naming the parameter."""
     values: set[str] = set()
     for raw in query.getall(name, []):
-        values.update(part.strip() for part in raw.split(",") if part.strip())
-    unknown = values - allowed
-    if unknown:
+        values.update(part.strip() for part in raw.split(","))
+    if values - allowed:
         raise ApiError(
             ErrorCode.INVALID_PARAMETER,
             f"{name} must be among {', '.join(sorted(allowed))}",
@@ -91,13 +94,26 @@ def list_param(query: MultiMapping[str], name: str, allowed: frozenset[str]) -> 
     return frozenset(values)
 
 
+def list_param_doc(name: str, allowed: frozenset[str], description: str = "") -> Param:
+    """How :func:`list_param` is documented: an array of ``allowed`` values."""
+    schema = {"type": "array", "items": {"type": "string", "enum": sorted(allowed)}}
+    return Param(name, "query", schema, description=description)
+
+
+def enum_param_doc(name: str, allowed: frozenset[str], description: str = "") -> Param:
+    """A :func:`list_param` documented as the reference has it: one value among ``allowed``."""
+    return Param(
+        name, "query", {"type": "string", "enum": sorted(allowed)}, description=description
+    )
+
+
 def page_response(
     ctx: Context,
     page_type: type[P],
     items: Sequence[T],
     to_dict: Callable[[T], dict[str, Any]],
     *,
-    max_page_size: int = 60,
+    max_page_size: int = PAGE_SIZE_MAX,
 ) -> web.Response:
     page = paginate(items, ctx.request.query, ctx.request.url, max_page_size=max_page_size)
     document = {

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -104,8 +105,24 @@ def json_depth_exceeded(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def _json_number(text: str) -> float | int:
+    """A JSON number with a fraction or an exponent: an ``int`` when it is one (``2.0``,
+    ``1e3``), as JSON Schema reads it ("integer" is any number without a fractional part),
+    so that an integer field takes it; else a ``float``."""
+    if len(text) <= 32:  # beyond: no integer a field could take, and no giant int()
+        number = Decimal(text)
+        if number.is_finite() and number == number.to_integral_value() and abs(number) < 10**30:
+            return int(number)
+    return float(text)
+
+
 async def read_json(request: web.Request) -> Any:
     """The request body as JSON: 415 for another type, 400 for bad UTF-8 or JSON, 413 if huge."""
+    return (await _read_json(request))[1]
+
+
+async def _read_json(request: web.Request) -> tuple[str, Any]:
+    """The body's text and its JSON (see :func:`read_json`)."""
     _check_json_content_type(request)
     raw = await request.read()  # aiohttp enforces client_max_size -> 413
     if not raw.strip():
@@ -123,7 +140,7 @@ async def read_json(request: web.Request) -> Any:
             debug="body",
         )
     try:
-        return json.loads(text)
+        return text, json.loads(text, parse_float=_json_number)
     except json.JSONDecodeError as exc:
         raise ApiError(
             ErrorCode.MALFORMED_JSON,
@@ -145,9 +162,12 @@ def field_error(exc: Any, prefix: str = "") -> InvalidField:
 
 
 async def read_model(request: web.Request, model: type[M]) -> M:
-    """The JSON body validated by ``model``: 400 naming the first offending field."""
-    data = await read_json(request)
+    """The JSON body validated by ``model``: 400 naming the first offending field.
+
+    Strictly, as JSON Schema reads JSON (what the OpenAPI document says): ``true`` is
+    no number and ``"5"`` no integer; a date-time is a string."""
+    _, data = await _read_json(request)
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         raise field_error(exc) from None

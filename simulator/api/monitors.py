@@ -15,15 +15,16 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from simulator.api import schemas as s
 from simulator.api.context import Context, page_response
 from simulator.api.http import model_response, read_json
-from simulator.api.operations import Operation, Param
+from simulator.api.operations import Operation, Param, refine_schema, v4_errors
 from simulator.delivery.callbacks import CallbackType
 from simulator.errors import InvalidField
 from simulator.fleet import models as m
+from simulator.monitors import params
 from simulator.monitors.engine import Monitor
 from simulator.monitors.params import parse_monitor
 
@@ -65,8 +66,75 @@ class MonitorsPage(s.CollectionResult[MonitorsEmbedded]):
     """``GET .../monitors`` (reference: Monitors)."""
 
 
-class MonitorStatusSetter(s.ApiModel):
+class MonitorStatusSetter(BaseModel):
+    """The body of PUT .../monitors/{mid}/status: other members are ignored."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)
+
     status: Literal["Running", "Paused"]
+
+
+class _MonitorRequestBase(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)
+
+
+_EXAMPLE: dict[str, Any] = {
+    "label": "moving",
+    "triggerParam": {
+        "triggers": [
+            {"name": "moving", "data": {"data": "vehicle.kinetic.moving", "op": "onChange"}}
+        ],
+        "boolExp": "moving",
+    },
+}
+_OWN_WEBHOOK = {"callback": {"target": "https://example.com/monitor", "name": "monitor"}}
+
+
+def _monitor_request(name: str, doc: str, example: dict[str, Any]) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        field: (info.annotation, info) for field, info in params._Envelope.model_fields.items()
+    }
+    fields["triggerParam"] = (params._TriggerParamIn, ...)
+    base = type(
+        f"_{name}Base",
+        (_MonitorRequestBase,),
+        {"model_config": ConfigDict(json_schema_extra={"examples": [example]})},
+    )
+    model: type[BaseModel] = create_model(name, __base__=base, __doc__=doc, **fields)
+    return model
+
+
+MonitorRequest = _monitor_request(
+    "MonitorRequest",
+    "The body of POST and PUT .../callbacks/{cbid}/monitors[/{mid}], as parse_monitor reads "
+    "it. What triggerParam may hold beyond its shape (each trigger's zone, time or data, "
+    "boolExp naming the triggers) is the monitor language of connectedcar-v4.md: a 400 "
+    "naming triggerParam.<...> says which rule.",
+    _EXAMPLE,
+)
+LegacyMonitorRequest = _monitor_request(
+    "LegacyMonitorRequest",
+    "The body of the older form (/user/vehicles/{id}/monitors): as MonitorRequest, with "
+    "subscribeParam.callback, the monitor's own webhook, required.",
+    {**_EXAMPLE, "subscribeParam": _OWN_WEBHOOK},
+)
+
+
+@refine_schema(LegacyMonitorRequest)
+def _own_webhook(model: type[BaseModel], schema: dict[str, Any]) -> None:
+    """``parse_monitor(legacy=True)``: ``subscribeParam.callback`` is required."""
+    schema["required"] = sorted({*schema.get("required", ()), "subscribeParam"})
+    schema["allOf"] = [
+        {
+            "properties": {
+                "subscribeParam": {
+                    "type": "object",
+                    "required": ["callback"],
+                    "properties": {"callback": {"type": "object"}},
+                }
+            }
+        }
+    ]
 
 
 # ------------------------------------------------------------------ helpers
@@ -176,22 +244,31 @@ async def set_monitor_status(request: web.Request) -> web.Response:
     vehicle = ctx.vehicle()
     monitor = _find(ctx, vehicle, _callback_id(ctx))
     body = await read_json(request)
-    status = body.get("status") if isinstance(body, dict) else None
-    if status not in ("Running", "Paused"):
-        raise InvalidField("status", "status must be Running or Paused")
+    if not isinstance(body, dict):
+        raise InvalidField("body", "the body must be a JSON object")
+    try:
+        status = MonitorStatusSetter.model_validate(body).status
+    except ValidationError:
+        raise InvalidField("status", "status must be Running or Paused") from None
     ctx.sim.monitors.set_status(monitor, status)
     return model_response(_ref(ctx, monitor), status=202)
 
 
 # ------------------------------------------------------------------ route table
 def monitor_operations(common: Sequence[Param], paging: Sequence[Param]) -> tuple[Operation, ...]:
-    mid = Param("mid", "path", {"type": "string"}, required=True)
     operations: list[Operation] = []
-    for path, suffix, tags in (
-        ("/user/vehicles/{id}/callbacks/{cbid}/monitors", "", ("Monitors",)),
-        ("/user/vehicles/{id}/monitors", "Legacy", ("Monitors (older form)",)),
+    for path, suffix, tags, body in (
+        ("/user/vehicles/{id}/callbacks/{cbid}/monitors", "", ("Monitors",), MonitorRequest),
+        (
+            "/user/vehicles/{id}/monitors",
+            "Legacy",
+            ("Monitors (older form)",),
+            LegacyMonitorRequest,
+        ),
     ):
         one = path + "/{mid}"
+        # only the current form names a callback that may be unknown (404)
+        unknown_callback = "{cbid}" in path
         operations += [
             Operation(
                 "POST",
@@ -201,7 +278,9 @@ def monitor_operations(common: Sequence[Param], paging: Sequence[Param]) -> tupl
                 "Create a monitor on a vehicle",
                 {202: MonitorRef},
                 params=tuple(common),
+                body=body,
                 tags=tags,
+                errors=v4_errors(body=True, not_found=unknown_callback),
             ),
             Operation(
                 "GET",
@@ -212,6 +291,7 @@ def monitor_operations(common: Sequence[Param], paging: Sequence[Param]) -> tupl
                 {200: MonitorsPage},
                 params=(*common, *paging),
                 tags=tags,
+                errors=v4_errors(not_found=True),
             ),
             Operation(
                 "GET",
@@ -220,8 +300,9 @@ def monitor_operations(common: Sequence[Param], paging: Sequence[Param]) -> tupl
                 "getVehicleMonitorsStatusById" + suffix,
                 "One monitor",
                 {200: MonitorDoc},
-                params=(*common, mid),
+                params=tuple(common),
                 tags=tags,
+                errors=v4_errors(not_found=True),
             ),
             Operation(
                 "PUT",
@@ -230,8 +311,10 @@ def monitor_operations(common: Sequence[Param], paging: Sequence[Param]) -> tupl
                 "updateVehicleVehicleMonitor" + suffix,
                 "Replace a monitor (the whole definition)",
                 {202: MonitorRef},
-                params=(*common, mid),
+                params=tuple(common),
+                body=body,
                 tags=tags,
+                errors=v4_errors(body=True, not_found=True),
             ),
             Operation(
                 "DELETE",
@@ -240,8 +323,9 @@ def monitor_operations(common: Sequence[Param], paging: Sequence[Param]) -> tupl
                 "deleteVehicleMonitor" + suffix,
                 "Delete a monitor",
                 {204: None},
-                params=(*common, mid),
+                params=tuple(common),
                 tags=tags,
+                errors=v4_errors(not_found=True),
             ),
             Operation(
                 "PUT",
@@ -250,9 +334,10 @@ def monitor_operations(common: Sequence[Param], paging: Sequence[Param]) -> tupl
                 "setVehicleVehicleMonitorStatus" + suffix,
                 "Pause or resume a monitor",
                 {202: MonitorRef},
-                params=(*common, mid),
+                params=tuple(common),
                 body=MonitorStatusSetter,
                 tags=tags,
+                errors=v4_errors(body=True, not_found=True),
             ),
         ]
     return tuple(operations)

@@ -1,19 +1,65 @@
-"""A route table that serves twice: it builds the aiohttp routes and the OpenAPI document."""
+"""A route table that serves twice: it builds the aiohttp routes and the OpenAPI document.
+
+The document says exactly what the server accepts and answers, from the same sources:
+parameters carry the constants their parsers apply, request bodies are the pydantic
+models' *validation* schemas (responses their *serialization* schemas), and rules a
+field validator applies are written into the schema by :data:`SCHEMA_REFINEMENTS`,
+built from the constants that validator uses.  Every error status an operation can
+answer is listed (``errors``) with the body it carries.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from simulator import __version__
 from simulator.api.http import HAL_JSON, Handler
 
 Location = Literal["query", "path", "header"]
+
+ERROR_DESCRIPTIONS = {
+    400: "invalid parameter or body (debug names it)",
+    401: "not authenticated: the access token or client_id (API), the --control-token "
+    "(control API)",
+    403: "the token lacks the scope, or the vehicle is not the user's",
+    404: "unknown resource of this user",
+    409: "conflicts with the current state",
+    413: "request body over the size limit",
+    415: "a request body that is not application/json",
+    429: "rate limit reached (Retry-After)",
+}
+
+Refinement = Callable[[type[BaseModel], dict[str, Any]], None]
+SCHEMA_REFINEMENTS: dict[type[BaseModel], Refinement] = {}
+"""Per model class (and its subclasses): what its field validators check, written into
+its JSON schema in place.  Registered next to the constants the validators use."""
+
+
+def refine_schema(model: type[BaseModel]) -> Callable[[Refinement], Refinement]:
+    def register(refinement: Refinement) -> Refinement:
+        SCHEMA_REFINEMENTS[model] = refinement
+        return refinement
+
+    return register
+
+
+class _RefinedJsonSchema(GenerateJsonSchema):
+    def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
+        generated = super().model_schema(schema)
+        cls = schema["cls"]
+        for base in cls.__mro__:
+            refinement = SCHEMA_REFINEMENTS.get(base)
+            if refinement is not None:
+                refinement(cls, generated)
+                break
+        return generated
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +86,9 @@ class Operation:
     scopes: tuple[str, ...] = ()
     security: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    errors: tuple[int, ...] = ()
+    """The error statuses it can answer, with the error body (``responses`` in ``extra``
+    add to or replace the generated ones)."""
 
 
 def control_operation(
@@ -53,8 +102,11 @@ def control_operation(
     tags: tuple[str, ...],
     body: type[BaseModel] | None = None,
     params: tuple[Param, ...] = (),
+    errors: tuple[int, ...] | None = None,
 ) -> Operation:
-    """An operation of the control API: plain JSON, no token."""
+    """An operation of the control API: plain JSON, no token (but ``--control-token``)."""
+    if errors is None:
+        errors = control_errors(path, body=body is not None, params=bool(params))
     return Operation(
         method,
         path,
@@ -67,7 +119,45 @@ def control_operation(
         params=params,
         tags=tags,
         security=False,
+        errors=errors,
     )
+
+
+def control_errors(
+    path: str,
+    *,
+    body: bool = False,
+    params: bool = False,
+    conflict: bool = False,
+    not_found: bool | None = None,
+) -> tuple[int, ...]:
+    """A control operation's error statuses: 401 when ``--control-token`` is set, 404 for
+    an unknown id (by default: when the path has one), 409 for a clash with the state."""
+    statuses = {401}
+    if body or params:
+        statuses.add(400)
+    if path_params(path) if not_found is None else not_found:
+        statuses.add(404)
+    if conflict:
+        statuses.add(409)
+    if body:
+        statuses |= {413, 415}
+    return tuple(sorted(statuses))
+
+
+def v4_errors(
+    *, body: bool = False, not_found: bool = False, conflict: bool = False
+) -> tuple[int, ...]:
+    """A v4 operation's error statuses: the request checks (400 client_id, realm or a
+    parameter; 401 token; 403 scope or vehicle; 429 quota) and what the operation adds."""
+    statuses = {400, 401, 403, 429}
+    if not_found:
+        statuses.add(404)
+    if conflict:
+        statuses.add(409)
+    if body:
+        statuses |= {413, 415}
+    return tuple(sorted(statuses))
 
 
 def add_routes(app: web.Application, operations: Iterable[Operation]) -> None:
@@ -75,7 +165,7 @@ def add_routes(app: web.Application, operations: Iterable[Operation]) -> None:
         app.router.add_route(op.method, op.path, op.handler, name=op.operation_id)
 
 
-def _path_params(path: str) -> list[str]:
+def path_params(path: str) -> list[str]:
     names, depth, current = [], 0, ""
     for char in path:
         if char == "{":
@@ -95,35 +185,42 @@ def build_openapi(
     title: str = "connectedcar-simulator",
 ) -> dict[str, Any]:
     """OpenAPI 3.1 for every operation, schemas generated from the pydantic models."""
-    models: dict[type[BaseModel], None] = {error_model: None}
+    outputs: dict[type[BaseModel], None] = {error_model: None}
+    inputs: dict[type[BaseModel], None] = {}
     for _, operations in groups:
         for op in operations:
             for model in op.responses.values():
                 if model is not None:
-                    models[model] = None
+                    outputs[model] = None
             if op.body is not None:
-                models[op.body] = None
-    inputs: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = []
-    for model in models:
-        inputs.append((model, "serialization"))
-    key_map, schemas = models_json_schema(inputs, ref_template="#/components/schemas/{model}")
-    body_refs = {}
-    for model in models:
-        body_refs[model] = key_map[(model, "serialization")]
+                inputs[op.body] = None
+    wanted: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+        *((model, "serialization") for model in outputs),
+        *((model, "validation") for model in inputs),
+    ]
+    key_map, schemas = models_json_schema(
+        wanted,
+        ref_template="#/components/schemas/{model}",
+        schema_generator=_RefinedJsonSchema,
+    )
+    error_ref = key_map[(error_model, "serialization")]
+    error_content = {"application/json": {"schema": error_ref}}
 
     paths: dict[str, dict[str, Any]] = {}
     for prefix, operations in groups:
         for op in operations:
             full = prefix + op.path
+            declared = {p.name for p in op.params if p.location == "path"}
             params = [
                 {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-                for n in _path_params(op.path)
+                for n in path_params(op.path)
+                if n not in declared
             ]
             params += [
                 {
                     "name": p.name,
                     "in": p.location,
-                    "required": p.required,
+                    "required": p.required or p.location == "path",
                     "schema": p.schema,
                     **({"description": p.description} if p.description else {}),
                 }
@@ -133,27 +230,31 @@ def build_openapi(
             for status, model in op.responses.items():
                 entry: dict[str, Any] = {"description": f"{status}"}
                 if model is not None:
-                    entry["content"] = {op.content_type: {"schema": body_refs[model]}}
+                    schema = key_map[(model, "serialization")]
+                    entry["content"] = {op.content_type: {"schema": schema}}
                 responses[str(status)] = entry
-            responses["default"] = {
-                "description": "error",
-                "content": {"application/json": {"schema": body_refs[error_model]}},
-            }
+            for status in op.errors:
+                responses[str(status)] = {
+                    "description": ERROR_DESCRIPTIONS.get(status, str(status)),
+                    "content": error_content,
+                }
+            extra = dict(op.extra)
+            responses.update(extra.pop("responses", {}))
             document: dict[str, Any] = {
                 "operationId": op.operation_id,
                 "summary": op.summary,
                 "parameters": params,
-                "responses": responses,
+                "responses": dict(sorted(responses.items())),
                 **({"tags": list(op.tags)} if op.tags else {}),
             }
             if op.body is not None:
                 document["requestBody"] = {
                     "required": True,
-                    "content": {"application/json": {"schema": body_refs[op.body]}},
+                    "content": {"application/json": {"schema": key_map[(op.body, "validation")]}},
                 }
             if op.security:
                 document["security"] = [{"oauth": list(op.scopes)}]
-            document.update(op.extra)
+            document.update(extra)
             paths.setdefault(full, {})[op.method.lower()] = document
     return {
         "openapi": "3.1.0",
@@ -172,7 +273,12 @@ def build_openapi(
                             "scopes": {},
                         },
                     },
-                }
+                },
+                "clientBasic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "client_id:client_secret (or the form fields)",
+                },
             },
         },
     }

@@ -10,17 +10,19 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from simulator.api import schemas as s
 from simulator.api.context import Context, page_response
 from simulator.api.http import model_response, read_json
-from simulator.api.operations import Operation, Param
+from simulator.api.operations import Operation, Param, refine_schema, v4_errors
 from simulator.auth.models import REMOTE_SCOPES
 from simulator.delivery.callbacks import Callback, CallbackType
 from simulator.errors import NotFound
+from simulator.remotes import commands
 from simulator.remotes.commands import parse_remote
 from simulator.remotes.engine import RemoteAction
+from simulator.validation import NO_FORBIDDEN_CHARS, at_least_one, exactly_one, given
 
 RemoteTypeName = Literal[
     "ThermalPreconditioning",
@@ -82,6 +84,88 @@ class RemoteActionsEmbedded(s.ApiModel):
 
 class RemoteActionsPage(s.CollectionResult[RemoteActionsEmbedded]):
     """``GET .../remotes`` (reference: RemoteActions)."""
+
+
+class _RemoteRequestBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
+
+
+RemoteRequest: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "RemoteRequest",
+    __base__=_RemoteRequestBase,
+    __doc__="The body of POST .../remotes (as :func:`parse_remote` reads it): exactly one "
+    "action, under one of its accepted spellings, and the routing envelope.",
+    **{name: (info.annotation, info) for name, info in commands._Envelope.model_fields.items()},
+    **{key: (model, None) for key, (model, _) in commands._READERS.items()},
+)
+"""Documents the body only: requests are read by :func:`parse_remote`, from the same
+models (``_Envelope`` and the per-action models of ``_READERS``)."""
+
+
+@refine_schema(RemoteRequest)
+def _one_action(model: type[BaseModel], schema: dict[str, Any]) -> None:
+    """``parse_remote``: exactly one member that is an action (an object), no other member
+    but the envelope's."""
+    properties = schema["properties"]
+    for branch in properties["label"]["anyOf"]:  # it may go into a header ($RemoteLabel)
+        if branch.get("type") == "string":
+            branch.update(NO_FORBIDDEN_CHARS)
+    for key in commands.ACTION_KEYS:
+        properties[key].pop("default", None)
+    # one at least, and none beside it (as dependentSchemas: a oneOf of 13 branches
+    # would cost schemathesis minutes to cover)
+    schema["anyOf"] = [{"required": [key]} for key in commands.ACTION_KEYS]
+    schema["dependentSchemas"] = {
+        key: {"properties": {other: False for other in commands.ACTION_KEYS if other != key}}
+        for key in commands.ACTION_KEYS
+    }
+
+
+# What the action models' validators check (simulator/remotes/commands.py), written into
+# their schemas.  Left in words, for a 400 the document cannot foresee: two programs on
+# one slot, and a program time of day of 24 h or more.
+_REMOTE_RULES: dict[type[BaseModel], dict[str, Any]] = {
+    commands._AirConditioningIn: at_least_one("immediate", "programs"),
+    commands._PreconditioningProgramIn: {
+        "if": {"required": ["actionsType"], "properties": {"actionsType": {"const": "Delete"}}},
+        "else": {"allOf": [given("enabled"), given("start"), given("occurence")]},
+    },
+    commands._ChargingScheduleIn: exactly_one("nextDelayedTime", "programs"),
+    commands._PreferencesIn: at_least_one("level", "type"),
+    commands._ChargingIn: {
+        "allOf": [
+            at_least_one("immediate", "nextDelayedTime", "schedule", "preferences"),
+            {
+                "if": given("preferences"),
+                "then": {"not": at_least_one("immediate", "nextDelayedTime", "schedule")},
+            },
+            {"not": {"allOf": [given("nextDelayedTime"), given("schedule")]}},
+        ]
+    },
+}
+
+
+def _refine_remote_rule(model: type[BaseModel], schema: dict[str, Any]) -> None:
+    schema.update(_REMOTE_RULES[model])
+
+
+for _model in _REMOTE_RULES:
+    refine_schema(_model)(_refine_remote_rule)
+
+
+@refine_schema(commands._PointIn)
+def _point(model: type[BaseModel], schema: dict[str, Any]) -> None:
+    """``[longitude, latitude]`` or with an altitude, within their ranges."""
+    schema["properties"]["coordinates"].update(
+        {
+            "minItems": 2,
+            "maxItems": 3,
+            "prefixItems": [
+                {"type": "number", "minimum": -180, "maximum": 180},
+                {"type": "number", "minimum": -90, "maximum": 90},
+            ],
+        }
+    )
 
 
 def _callback(ctx: Context) -> Callback:
@@ -165,8 +249,10 @@ def remote_operations(common: Sequence[Param], paging: Sequence[Param]) -> tuple
             "Send a remote action to a vehicle",
             {202: RemotePostResponse},
             params=tuple(common),
+            body=RemoteRequest,
             tags=tags,
             scopes=REMOTE_SCOPES,
+            errors=v4_errors(body=True, not_found=True),
         ),
         Operation(
             "GET",
@@ -177,6 +263,7 @@ def remote_operations(common: Sequence[Param], paging: Sequence[Param]) -> tuple
             {200: RemoteActionsPage},
             params=(*common, *paging),
             tags=tags,
+            errors=v4_errors(not_found=True),
         ),
         Operation(
             "GET",
@@ -187,5 +274,6 @@ def remote_operations(common: Sequence[Param], paging: Sequence[Param]) -> tuple
             {200: RemoteActionDoc},
             params=tuple(common),
             tags=tags,
+            errors=v4_errors(not_found=True),
         ),
     )

@@ -6,16 +6,31 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from simulator.api import refinements as _refinements  # noqa: F401 (registers them)
 from simulator.api import render
 from simulator.api import schemas as s
-from simulator.api.app import GRANT
+from simulator.api.app import COMMON_PARAMS, GRANT
 from simulator.api.cache import StatusCache
 from simulator.api.callbacks import callback_operations
-from simulator.api.context import API_PREFIX, Context, list_param, page_response
+from simulator.api.context import (
+    API_PREFIX,
+    Context,
+    enum_param_doc,
+    list_param,
+    list_param_doc,
+    page_response,
+)
 from simulator.api.http import GEO_JSON, HAL_JSON, SIM, model_response
 from simulator.api.monitors import monitor_operations
-from simulator.api.operations import Operation, Param
-from simulator.api.paging import filter_by_time, parse_timestamps, single
+from simulator.api.operations import Operation, Param, path_params, v4_errors
+from simulator.api.paging import (
+    HIGH_FREQUENCY_PAGE_SIZE_MAX,
+    TIMESTAMPS_PARAM,
+    filter_by_time,
+    paging_params,
+    parse_timestamps,
+    single,
+)
 from simulator.api.remotes import remote_operations
 from simulator.errors import ApiError, ErrorCode, NotFound
 from simulator.fleet import models as m
@@ -215,7 +230,7 @@ def _telemetry(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> 
         s.TelemetriesPage,
         samples,
         lambda t: render.telemetry_dict(vehicle, t, ctx.base, visible, extensions),
-        max_page_size=2000,
+        max_page_size=HIGH_FREQUENCY_PAGE_SIZE_MAX,
     )
 
 
@@ -269,7 +284,13 @@ async def list_waypoints(request: web.Request) -> web.Response:
     trip = _trip_of(ctx, vehicle)
     ctx.require("data:position")
     points = list(trip.waypoints) if ctx.position_visible(vehicle) else []
-    return page_response(ctx, s.WayPointsPage, points, render.waypoint_dict, max_page_size=2000)
+    return page_response(
+        ctx,
+        s.WayPointsPage,
+        points,
+        render.waypoint_dict,
+        max_page_size=HIGH_FREQUENCY_PAGE_SIZE_MAX,
+    )
 
 
 async def list_trip_alerts(request: web.Request) -> web.Response:
@@ -333,26 +354,18 @@ async def get_user_trip(request: web.Request) -> web.Response:
 
 
 # ------------------------------------------------------------------ route table
-def _q(name: str, schema: dict[str, Any], description: str = "") -> Param:
-    return Param(name, "query", schema, description=description)
-
-
-_STR = {"type": "string"}
-_LIST = {"type": "array", "items": {"type": "string"}}
-PAGING = (
-    _q("pageSize", {"type": "integer", "minimum": 1, "maximum": 60, "default": 60}),
-    _q("indexRange", {"type": "string", "pattern": r"^\d+-\d*$"}, "start-end or start-"),
-    _q("pageToken", _STR, "opaque, from a previous page's links"),
-)
-TIMESTAMPS = _q("timestamps", _LIST, "ISO 8601 intervals T1/T2, T1/duration, T1/, /T2")
-COMMON = (
-    Param("client_id", "query", _STR, required=True),
-    Param("x-introspect-realm", "header", _STR, required=True),
-)
-HIGH_FREQUENCY = (
-    _q("pageSize", {"type": "integer", "minimum": 1, "maximum": 2000, "default": 60}),
-    *PAGING[1:],
-)
+PAGING = paging_params()
+HIGH_FREQUENCY = paging_params(HIGH_FREQUENCY_PAGE_SIZE_MAX)
+TIMESTAMPS = TIMESTAMPS_PARAM
+COMMON = COMMON_PARAMS
+_ANY = {"type": "string"}
+VIN_PREFIX = Param("vinPrefix", "query", _ANY, description="only VINs starting so (any case)")
+LOCALE = Param("locale", "query", _ANY, description="accepted, not used")
+COUNTRY = enum_param_doc("country", COUNTRIES, "ISO 3166-1 alpha-2, where it changes anything")
+VEHICLE_EXTENSION = list_param_doc("extension", VEHICLE_EXTENSIONS, "data sets to embed")
+TELEMETRY_EXTENSION = list_param_doc("extension", TELEMETRY_EXTENSIONS, "data sets to embed")
+TELEMETRY_TYPE = list_param_doc("type", TELEMETRY_TYPES, "only messages of these kinds")
+ALARM_TYPE = list_param_doc("type", ALARM_TYPES, "only alarm records of these types")
 
 
 def _op(
@@ -364,7 +377,13 @@ def _op(
     *params: Param,
     scopes: tuple[str, ...] = (),
     content_type: str = "application/hal+json",
+    not_found: bool | None = None,
 ) -> Operation:
+    """A read operation; 404 when the path names a record or the answer is a page."""
+    if not_found is None:
+        not_found = bool(set(path_params(path)) - {"id"}) or any(
+            p.name == "pageToken" for p in params
+        )
     return Operation(
         "GET",
         path,
@@ -376,6 +395,7 @@ def _op(
         params=(*COMMON, *params),
         tags=("Vehicles",),
         scopes=scopes,
+        errors=v4_errors(not_found=not_found),
     )
 
 
@@ -392,6 +412,7 @@ OPERATIONS: tuple[Operation, ...] = (
         s.Position,
         scopes=("data:position",),
         content_type=GEO_JSON,
+        not_found=True,  # the position is hidden (privacy): 404
     ),
     _op("/user", get_user, "getUser", "The user and their vehicles", s.User),
     _op(
@@ -401,10 +422,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "The user's vehicles",
         s.VehiclesPage,
         *PAGING,
-        _q("vinPrefix", _STR),
-        _q("locale", _STR),
-        _q("country", _STR),
-        _q("extension", _LIST),
+        VIN_PREFIX,
+        LOCALE,
+        COUNTRY,
+        VEHICLE_EXTENSION,
     ),
     _op(
         _V,
@@ -412,9 +433,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "getVehicleByid",
         "One vehicle",
         s.Vehicle,
-        _q("locale", _STR),
-        _q("country", _STR),
-        _q("extension", _LIST),
+        LOCALE,
+        COUNTRY,
+        VEHICLE_EXTENSION,
     ),
     _op(
         _V + "/alerts",
@@ -440,7 +461,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "getVehicleAlarms",
         "Alarm history",
         s.AlarmsPage,
-        _q("type", _LIST),
+        ALARM_TYPE,
         TIMESTAMPS,
         *PAGING,
         scopes=("data:telemetry",),
@@ -468,9 +489,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "Telemetry messages",
         s.TelemetriesPage,
         TIMESTAMPS,
-        _q("type", _LIST),
+        TELEMETRY_TYPE,
         *HIGH_FREQUENCY,
-        _q("extension", _LIST),
+        TELEMETRY_EXTENSION,
         scopes=("data:telemetry",),
     ),
     _op(
@@ -554,9 +575,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "A trip's telemetry",
         s.TelemetriesPage,
         TIMESTAMPS,
-        _q("type", _LIST),
+        TELEMETRY_TYPE,
         *HIGH_FREQUENCY,
-        _q("extension", _LIST),
+        TELEMETRY_EXTENSION,
         scopes=("data:trip", "data:telemetry"),
     ),
     _op(

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_LOGIN_ATTEMPTS",
     "OPENID_SCOPES",
     "PKCE_METHODS",
+    "PKCE_VALUE_SCHEMA",
     "REALMS",
     "REMOTE_SCOPES",
     "AuthorizationRequest",
@@ -72,6 +73,12 @@ _ALL_SCOPE_SET = frozenset(ALL_SCOPES)
 #: RFC 7636 code challenge methods.
 PKCE_METHODS = ("S256", "plain")
 _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+PKCE_VALUE_SCHEMA = {
+    "type": "string",
+    "pattern": f"^{_PKCE_VALUE.pattern}$",
+    "not": {"pattern": "\n"},  # "$" also matches before a final newline: no newline
+}
+"""How :func:`check_pkce_value`'s rule is documented."""
 
 _BRANDS = ("Peugeot", "Citroen", "DS", "Opel", "Vauxhall")
 REALMS: frozenset[str] = frozenset(
@@ -88,6 +95,9 @@ MAX_LOGIN_ATTEMPTS = 5
 # Pending consent pages and codes kept at most (the oldest go first): bounds memory.
 MAX_PENDING = 10_000
 ID_TOKEN_ALGORITHM = "ES256"
+# Expired tokens, codes and consent pages are forgotten when a token is issued at least
+# this long (simulator seconds) after the last purge: memory stays flat on long runs.
+PURGE_EVERY = 3600.0
 
 # scrypt cost: strong enough to be a real password hash, cheap enough for tests.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**13, 8, 1
@@ -332,6 +342,7 @@ class Identity:
     _families: dict[str, set[bytes]] = field(default_factory=dict)
     _codes: dict[bytes, _Code] = field(default_factory=dict)
     _consents: dict[bytes, AuthorizationRequest] = field(default_factory=dict)
+    _purged_at: float = float("-inf")  # simulator time of the last purge
 
     # ------------------------------------------------------------- declaring
     def add_user(
@@ -425,6 +436,8 @@ class Identity:
         family: str,
         auth_time: float | None,
     ) -> TokenPair:
+        if now - self._purged_at >= PURGE_EVERY:
+            self.purge(now)  # expired tokens go, once a simulated hour at most
         access = secrets.token_urlsafe(32)
         refresh = secrets.token_urlsafe(32)
         a_key, r_key = _token_digest(access), _token_digest(refresh)
@@ -639,6 +652,7 @@ class Identity:
 
     def purge(self, now: float) -> None:
         """Forget expired tokens, codes and consent pages (keeps memory flat on long runs)."""
+        self._purged_at = now
         for key in [k for k, g in self._access.items() if g.expires_at <= now]:
             grant = self._access.pop(key)
             self._families.get(grant.family, set()).discard(key)

@@ -29,6 +29,7 @@ from simulator.auth.models import (
     ID_TOKEN_ALGORITHM,
     MAX_LOGIN_ATTEMPTS,
     PKCE_METHODS,
+    PKCE_VALUE_SCHEMA,
     REALMS,
     AuthorizationRequest,
     Client,
@@ -553,31 +554,87 @@ async def jwks(request: web.Request) -> web.Response:
 
 
 # ----------------------------------------------------------------- route table
-def _form_param(name: str, description: str) -> Param:
-    return Param(name, "query", {"type": "string"}, description=description)
-
-
-def _query(name: str, description: str, *, required: bool = False) -> Param:
-    return Param(name, "query", {"type": "string"}, required=required, description=description)
-
-
-def _form_body(
-    required: tuple[str, ...], names: tuple[str, ...], *, body_required: bool = True
-) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": body_required,
-            "content": {
-                FORM: {
-                    "schema": {
-                        "type": "object",
-                        **({"required": list(required)} if required else {}),
-                        "properties": {name: {"type": "string"} for name in names},
-                    }
-                }
+# The identity endpoints answer RFC 6749 errors, written here; only a body over the
+# size limit (413) gets the API's error body, from the layer below them.
+_STRING = {"type": "string"}
+_GIVEN = {"type": "string", "minLength": 1}  # _required(): an empty value is missing
+_GRANT_TYPES = ("authorization_code", "password", "client_credentials", "refresh_token")
+_GRANT_NEEDS = {
+    "authorization_code": ("code",),
+    "password": ("username", "password"),
+    "client_credentials": (),
+    "refresh_token": ("refresh_token",),
+}
+"""What each grant reads with :func:`_required` (the rest is optional)."""
+_TOKEN_FIELDS: dict[str, dict[str, Any]] = {
+    "grant_type": {"type": "string", "enum": list(_GRANT_TYPES)},
+    "client_id": _STRING,
+    "client_secret": _STRING,
+    "code": _STRING,
+    "redirect_uri": _STRING,
+    "code_verifier": PKCE_VALUE_SCHEMA,
+    "username": _STRING,
+    "password": _STRING,
+    "scope": {"type": "string", "description": "space-separated scopes"},
+    "refresh_token": _STRING,
+    "realm": {"type": "string", "enum": sorted(REALMS)},
+}
+_TOKEN_FORM: dict[str, Any] = {
+    "type": "object",
+    "required": ["grant_type"],
+    "properties": _TOKEN_FIELDS,
+    "oneOf": [
+        {
+            "properties": {
+                "grant_type": {"const": grant},
+                **{name: _GIVEN for name in needs},
             },
+            "required": list(needs),
         }
-    }
+        for grant, needs in _GRANT_NEEDS.items()
+    ],
+    "description": "the client authenticates with HTTP basic (client_id:client_secret) or "
+    "with client_id and client_secret here; every field may come in the query string "
+    "instead (the body wins)",
+}
+_REVOKE_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "token": _STRING,
+        "refresh_token": _STRING,
+        "token_type_hint": _STRING,
+        "client_id": _STRING,
+        "client_secret": _STRING,
+    },
+    # token, or else refresh_token, non-empty
+    "anyOf": [
+        {"required": ["token"], "properties": {"token": _GIVEN}},
+        {"required": ["refresh_token"], "properties": {"refresh_token": _GIVEN}},
+    ],
+}
+_CONSENT_FORM: dict[str, Any] = {
+    "type": "object",
+    "required": ["request_token"],
+    "properties": {
+        "request_token": {
+            **_GIVEN,
+            "description": "single use, from the page (expired or used: 400)",
+        },
+        "action": {
+            "type": "string",
+            "description": "allow or deny; anything else shows the page again",
+        },
+        "username": _STRING,
+        "password": _STRING,
+        "scope": {"type": "array", "items": _STRING, "description": "the ticked scopes"},
+    },
+}
+
+
+def _form_body(schema: dict[str, Any], *, body_required: bool = True) -> dict[str, Any]:
+    # other fields are ignored, but each once (_single_values): one string each
+    schema = {**schema, "additionalProperties": _STRING}
+    return {"requestBody": {"required": body_required, "content": {FORM: {"schema": schema}}}}
 
 
 _OAUTH_ERROR_SCHEMA: dict[str, Any] = {
@@ -599,19 +656,6 @@ _OAUTH_FAILURE = {
     "content": {"application/json": {"schema": _OAUTH_ERROR_SCHEMA}},
 }
 
-_TOKEN_PARAMS = (
-    "grant_type",
-    "client_id",
-    "client_secret",
-    "code",
-    "redirect_uri",
-    "code_verifier",
-    "username",
-    "password",
-    "scope",
-    "refresh_token",
-    "realm",
-)
 _TOKEN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["access_token", "token_type", "expires_in", "refresh_token", "scope"],
@@ -647,6 +691,10 @@ _USERINFO_RESPONSES = {
 }
 
 
+def _query(name: str, description: str, schema: dict[str, Any] = _STRING) -> Param:
+    return Param(name, "query", schema, description=description)
+
+
 def _userinfo_operation(method: str, operation_id: str) -> Operation:
     return Operation(
         method,
@@ -666,7 +714,18 @@ def _userinfo_operation(method: str, operation_id: str) -> Operation:
         ),
         tags=("Identity",),
         security=False,
-        extra={"responses": _USERINFO_RESPONSES},
+        extra={
+            "responses": _USERINFO_RESPONSES,
+            **(
+                _form_body(
+                    {"type": "object", "properties": {"access_token": _STRING}},
+                    body_required=False,
+                )
+                if method == "POST"
+                else {}
+            ),
+        },
+        errors=(413,) if method == "POST" else (),
     )
 
 
@@ -681,13 +740,14 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: None},
         content_type="application/json",
         params=tuple(
-            _form_param(name, "also accepted in the form body (the body wins)")
-            for name in _TOKEN_PARAMS
+            _query(name, "also accepted in the form body (the body wins)", schema)
+            for name, schema in _TOKEN_FIELDS.items()
         ),
         tags=("Identity",),
         security=False,
         extra={
-            **_form_body((), _TOKEN_PARAMS, body_required=False),
+            **_form_body(_TOKEN_FORM, body_required=False),
+            "security": [{"clientBasic": []}, {}],
             "responses": {
                 "200": {
                     "description": "the tokens",
@@ -697,6 +757,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 "401": _OAUTH_FAILURE,
             },
         },
+        errors=(413,),
     ),
     Operation(
         "GET",
@@ -707,14 +768,32 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: None, 302: None, 400: None},
         content_type=HTML,
         params=(
-            _query("client_id", "the client asking", required=True),
-            _query("response_type", "must be code", required=True),
-            _query("redirect_uri", "registered, or localhost for the demo client", required=True),
+            Param("client_id", "query", _GIVEN, True, "the client asking (unknown: 400)"),
+            Param(
+                "response_type",
+                "query",
+                {"type": "string", "enum": ["code"]},
+                True,
+                "code (another: an error back to redirect_uri)",
+            ),
+            Param(
+                "redirect_uri",
+                "query",
+                _GIVEN,
+                True,
+                "registered, or localhost for the demo client (else 400)",
+            ),
             _query("scope", "space-separated scopes (default: all of the client's)"),
             _query("state", "echoed back on the redirect"),
             _query("locale", "the page's language tag, e.g. fr-FR"),
             _query("login_hint", "the user's e-mail (pre-fills the page)"),
             _query("prompt", "none: consent without a page for the login_hint user (sim)"),
+            _query("code_challenge", "RFC 7636 (PKCE)", PKCE_VALUE_SCHEMA),
+            _query(
+                "code_challenge_method",
+                "with code_challenge (default plain)",
+                {"type": "string", "enum": list(PKCE_METHODS)},
+            ),
         ),
         tags=("Identity",),
         security=False,
@@ -737,16 +816,14 @@ OPERATIONS: tuple[Operation, ...] = (
         tags=("Identity",),
         security=False,
         extra={
-            **_form_body(
-                ("request_token", "action"),
-                ("request_token", "action", "username", "password", "scope"),
-            ),
+            **_form_body(_CONSENT_FORM),
             "responses": {
                 "200": {"description": "the page again, with an error", "content": _HTML_PAGE},
                 "302": _REDIRECT,
                 "400": _UNTRUSTED,
             },
         },
+        errors=(413,),
     ),
     Operation(
         "POST",
@@ -756,25 +833,22 @@ OPERATIONS: tuple[Operation, ...] = (
         "RFC 7009 token revocation (a refresh token takes its access tokens along)",
         {200: None},
         content_type="application/json",
+        params=tuple(
+            _query(name, "also accepted in the form body (the body wins)")
+            for name in _REVOKE_FORM["properties"]
+        ),
         tags=("Identity",),
         security=False,
         extra={
-            **_form_body(
-                ("token",),
-                (
-                    "token",
-                    "refresh_token",
-                    "token_type_hint",
-                    "client_id",
-                    "client_secret",
-                ),
-            ),
+            **_form_body(_REVOKE_FORM, body_required=False),
+            "security": [{"clientBasic": []}, {}],
             "responses": {
                 "200": {"description": "revoked, or nothing to revoke"},
                 "400": _OAUTH_FAILURE,
                 "401": _OAUTH_FAILURE,
             },
         },
+        errors=(413,),
     ),
     _userinfo_operation("GET", "userinfo"),
     _userinfo_operation("POST", "userinfoPost"),

@@ -8,20 +8,34 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from simulator.api.http import Handler, json_response, model_response, read_model, sim_of
-from simulator.api.operations import Location, Operation, Param, add_routes, control_operation
-from simulator.api.paging import single
+from simulator.api.operations import (
+    Location,
+    Operation,
+    Param,
+    add_routes,
+    control_errors,
+    control_operation,
+)
+from simulator.api.paging import int_param, int_query, single
 from simulator.auth.models import ALL_SCOPES, Client, User
 from simulator.clock import ClockError
 from simulator.config import RateLimit, control_token_digest
-from simulator.control.base import ControlModel
+from simulator.control.base import (
+    ControlModel,
+    check_exactly_one,
+    check_required_with,
+    exactly_one,
+    required_with,
+)
 from simulator.control.deliveries import DELIVERY_OPERATIONS
 from simulator.control.monitors import MONITOR_CONTROL_OPERATIONS
 from simulator.control.remotes import REMOTE_CONTROL_OPERATIONS
 from simulator.errors import ApiError, ErrorCode, InvalidField, NotFound
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec
+from simulator.validation import Timestamp
 
 _J = "application/json"
 _Q: Location = "query"
@@ -35,16 +49,21 @@ class ClockState(ControlModel):
     pendingTimers: int
 
 
+_ADVANCE = ("seconds", "to")
+
+
 class ClockAdvance(ControlModel):
-    """Advance by ``seconds``, or up ``to`` a time (not before now); exactly one of them."""
+    """Advance by ``seconds``, or up ``to`` a time (not before now: 400 naming ``to``);
+    exactly one of them."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one(*_ADVANCE))
 
     seconds: float | None = Field(default=None, ge=0, le=10 * 365 * 24 * 3600)
-    to: datetime | None = None
+    to: Timestamp | None = None
 
     @model_validator(mode="after")
     def _one(self) -> ClockAdvance:
-        if (self.seconds is None) == (self.to is None):
-            raise ValueError("needs exactly one of seconds, to")
+        check_exactly_one(self, *_ADVANCE)
         return self
 
 
@@ -127,8 +146,15 @@ class ClientList(ControlModel):
 class RateLimitSetting(ControlModel):
     """``perDay`` null turns the limits off for the client; else both are required."""
 
+    model_config = ConfigDict(json_schema_extra=required_with("perDay", "burst"))
+
     perDay: int | None = Field(ge=1, le=10**9)
     burst: int | None = Field(default=None, ge=1, le=10**6)
+
+    @model_validator(mode="after")
+    def _burst(self) -> RateLimitSetting:
+        check_required_with(self, "perDay", "burst")
+        return self
 
 
 class RateLimitState(ControlModel):
@@ -157,8 +183,6 @@ async def advance_clock(request: web.Request) -> web.Response:
     clock = sim_of(request).clock
     seconds = body.seconds
     if body.to is not None:
-        if body.to.tzinfo is None:
-            raise InvalidField("to", "to must carry a time zone (e.g. 2026-01-05T21:30:00Z)")
         seconds = (body.to - clock.now()).total_seconds()
         if seconds < 0:
             raise InvalidField("to", "to must not be before the simulator's current time")
@@ -176,8 +200,8 @@ def _clock_op(request: web.Request, action: str, speed: float | None = None) -> 
             clock.resume()
         elif speed is not None:
             clock.set_speed(speed)
-    except ClockError as exc:
-        raise ApiError(ErrorCode.INVALID_FIELD, str(exc), debug="clock") from None
+    except ClockError as exc:  # the clock's mode forbids it (a manual clock): the state
+        raise ApiError(ErrorCode.CONFLICT, str(exc), debug="clock") from None
     return _clock_state(request)
 
 
@@ -306,10 +330,8 @@ async def get_rate_limit(request: web.Request) -> web.Response:
 async def set_rate_limit(request: web.Request) -> web.Response:
     client_id = _client_id(request)
     body: RateLimitSetting = await read_model(request, RateLimitSetting)
-    if body.perDay is None:
+    if body.perDay is None or body.burst is None:
         limit = None
-    elif body.burst is None:
-        raise InvalidField("burst", "burst: required when perDay is set")
     else:
         limit = RateLimit(body.perDay, body.burst)
     sim_of(request).limits.configure(client_id, limit)
@@ -345,19 +367,14 @@ async def scenario_schema(request: web.Request) -> web.Response:
     return json_response(Scenario.model_json_schema())
 
 
-def _int_param(request: web.Request, name: str, low: int, high: int) -> int | None:
-    text = single(request.query, name)
-    if text is None:
-        return None
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise InvalidField(name, f"{name} must be an integer in {low}..{high}")
-    return int(text)
+REQUEST_LIMIT = int_param("limit", 1, 10_000, "at most this many (default 100)")
+REQUEST_STATUS = int_param("status", 100, 599, "only answers with this status")
 
 
 async def list_requests(request: web.Request) -> web.Response:
     sim = sim_of(request)
-    limit = _int_param(request, "limit", 1, 10_000) or 100
-    status = _int_param(request, "status", 100, 599)
+    limit = _int(request, REQUEST_LIMIT) or 100
+    status = _int(request, REQUEST_STATUS)
     records = sim.requests.query(
         method=single(request.query, "method"),
         path_prefix=single(request.query, "path"),
@@ -385,6 +402,12 @@ async def list_requests(request: web.Request) -> web.Response:
     )
 
 
+def _int(request: web.Request, param: Param) -> int | None:
+    """An integer query parameter, read as ``param`` documents it."""
+    schema = param.schema
+    return int_query(request.query, param.name, schema["minimum"], schema.get("maximum"))
+
+
 async def openapi(request: web.Request) -> web.Response:
     from simulator.openapi import openapi_document  # the document covers every sub-app
 
@@ -392,217 +415,186 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation(
+    control_operation(
         "POST",
         "/reset",
         reset,
         "simReset",
         "Back to the initial fleet and users",
         {200: ResetDone},
-        content_type=_J,
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "GET",
         "/clock",
         get_clock,
         "simGetClock",
         "The simulator clock",
         {200: ClockState},
-        content_type=_J,
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "POST",
         "/clock/advance",
         advance_clock,
         "simAdvanceClock",
         "Move time forward, firing what falls due",
         {200: ClockState},
-        content_type=_J,
         body=ClockAdvance,
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "POST",
         "/clock/pause",
         pause_clock,
         "simPauseClock",
         "Freeze time",
         {200: ClockState},
-        content_type=_J,
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "POST",
         "/clock/resume",
         resume_clock,
         "simResumeClock",
         "Let time run again",
         {200: ClockState},
-        content_type=_J,
+        errors=control_errors("/clock/resume", conflict=True),
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "PUT",
         "/clock/speed",
         set_speed,
         "simSetClockSpeed",
         "Change the time factor",
         {200: ClockState},
-        content_type=_J,
         body=ClockSpeed,
+        errors=control_errors("/clock/speed", body=True, conflict=True),
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "GET",
         "/vehicles",
         list_vehicles,
         "simListVehicles",
         "Every simulated vehicle",
         {200: VehicleList},
-        content_type=_J,
         params=(Param("owner", _Q, {"type": "string"}),),
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "POST",
         "/vehicles",
         create_vehicle,
         "simCreateVehicle",
         "Generate a vehicle for an existing user",
         {201: VehicleSummary},
-        content_type=_J,
         body=VehicleSpec,
+        errors=control_errors("/vehicles", body=True, conflict=True),
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "GET",
         "/users",
         list_users,
         "simListUsers",
         "Every user (e-mail and names, never passwords)",
         {200: UserList},
-        content_type=_J,
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "POST",
         "/users",
         create_user,
         "simCreateUser",
         "Declare a user",
         {201: UserInfo},
-        content_type=_J,
         body=UserSpec,
+        errors=control_errors("/users", body=True, conflict=True),
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "GET",
         "/clients",
         list_clients,
         "simListClients",
         "Every OAuth client (never secrets)",
         {200: ClientList},
-        content_type=_J,
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "POST",
         "/clients",
         create_client,
         "simCreateClient",
         "Declare an OAuth client",
         {201: ClientInfo},
-        content_type=_J,
         body=ClientSpec,
+        errors=control_errors("/clients", body=True, conflict=True),
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "GET",
         "/clients/{client_id}/rate-limit",
         get_rate_limit,
         "simGetRateLimit",
         "A client's rate limits and what remains of them",
         {200: RateLimitState},
-        content_type=_J,
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "PUT",
         "/clients/{client_id}/rate-limit",
         set_rate_limit,
         "simSetRateLimit",
         "Set a client's rate limits (perDay null: none), over the global setting",
         {200: RateLimitState},
-        content_type=_J,
         body=RateLimitSetting,
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "GET",
         "/scenario/schema.json",
         scenario_schema,
         "simScenarioSchema",
         "The JSON schema of scenario files",
         {200: None},
-        content_type=_J,
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "GET",
         "/vehicles/{id}",
         get_vehicle,
         "simGetVehicle",
         "One simulated vehicle",
         {200: VehicleSummary},
-        content_type=_J,
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "GET",
         "/requests",
         list_requests,
         "simListRequests",
         "The request journal, newest first",
         {200: RequestList},
-        content_type=_J,
         params=(
             Param("method", _Q, {"type": "string"}),
             Param("path", _Q, {"type": "string"}, description="path prefix"),
-            Param("status", _Q, {"type": "integer"}),
+            REQUEST_STATUS,
             Param("requestId", _Q, {"type": "string"}),
-            Param("limit", _Q, {"type": "integer", "minimum": 1, "maximum": 10000}),
+            REQUEST_LIMIT,
         ),
         tags=("Control",),
-        security=False,
     ),
-    Operation(
+    control_operation(
         "GET",
         "/openapi.json",
         openapi,
         "simOpenApi",
         "This document: the simulated API and the control API",
         {200: None},
-        content_type=_J,
         tags=("Control",),
-        security=False,
     ),
     control_operation(
         "GET",
@@ -630,6 +622,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "simGetVehicleLife",
         "Where the vehicle is in its day: place, driving, next departure",
         {200: VehicleLife},
+        errors=control_errors("/vehicles/{id}/life", conflict=True),
         tags=("Control",),
     ),
     *DELIVERY_OPERATIONS,

@@ -7,20 +7,28 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulator.api.callbacks import Webhook
+from simulator.api.context import enum_param_doc
 from simulator.api.http import model_response, read_model, sim_of
-from simulator.api.operations import Location, Operation, Param, control_operation
-from simulator.api.paging import single
+from simulator.api.operations import (
+    Location,
+    Operation,
+    Param,
+    control_errors,
+    control_operation,
+)
+from simulator.api.paging import int_param, int_query, single
 from simulator.attributes import Attribute, PushNotifAttribute, WSAttribute
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER
-from simulator.control.base import ControlModel
+from simulator.control.base import ControlModel, check_exactly_one, exactly_one
 from simulator.delivery.callbacks import CallbackType
 from simulator.delivery.journal import DeliveryRecord, Outcome
 from simulator.delivery.message import MonitorEvent, RemoteEvent
 from simulator.errors import InvalidField, NotFound
 from simulator.events import BatchNotify, InlineWebhook, Notification, RetryPolicy
+from simulator.validation import given
 
 _J = "application/json"
 _Q: Location = "query"
@@ -46,9 +54,22 @@ class BatchNotifyIn(ControlModel):
     timeWindow: int = Field(ge=1, le=86_400)
 
 
+_TARGETS = ("callbackId", "webhook")
+
+
 class RaiseNotification(ControlModel):
     """Raise events as a remote or a monitor would: to a registered callback
     (``callbackId``), or to an older-form monitor's own ``webhook``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            **exactly_one(*_TARGETS),
+            # type Monitor needs monitorEvent; Remote (the default) remoteEvent
+            "if": {"required": ["type"], "properties": {"type": {"const": "Monitor"}}},
+            "then": given("monitorEvent"),
+            "else": given("remoteEvent"),
+        }
+    )
 
     callbackId: str | None = None
     webhook: Webhook | None = None
@@ -67,8 +88,7 @@ class RaiseNotification(ControlModel):
 
     @model_validator(mode="after")
     def _check(self) -> RaiseNotification:
-        if (self.callbackId is None) == (self.webhook is None):
-            raise ValueError("give exactly one of callbackId, webhook")
+        check_exactly_one(self, *_TARGETS)
         event = self.remoteEvent if self.type == "Remote" else self.monitorEvent
         if event is None:
             raise ValueError(f"type {self.type} needs {self.type.lower()}Event")
@@ -221,19 +241,16 @@ async def raise_notification(request: web.Request) -> web.Response:
             inline=inline,
             retry=retry,
             batch_notify=batch,
+            event_id=sim.ids.event(),
         )
         sim.bus.publish(note)
         ids.append(note.event_id)
     return model_response(Raised(eventIds=ids), status=202, content_type=_J)
 
 
-def _limit(request: web.Request) -> int:
-    text = single(request.query, "limit")
-    if text is None:
-        return 1000
-    if not text.isdigit() or not 1 <= int(text) <= 100_000:
-        raise InvalidField("limit", "limit must be an integer in 1..100000")
-    return int(text)
+LIMIT = int_param("limit", 1, 100_000, "at most this many (default 1000)")
+AFTER = int_param("after", 0, description="only records after this seq")
+OUTCOMES = frozenset(str(o) for o in Outcome)
 
 
 FILTERS = {
@@ -249,15 +266,12 @@ FILTERS = {
 
 async def list_deliveries(request: web.Request) -> web.Response:
     journal = sim_of(request).delivery.journal
-    limit = _limit(request)
+    limit = int_query(request.query, LIMIT.name, 1, LIMIT.schema["maximum"]) or 1000
     wanted = {attr: single(request.query, name) for name, attr in FILTERS.items()}
     wanted = {k: v for k, v in wanted.items() if v is not None}
-    if "outcome" in wanted and wanted["outcome"] not in {str(o) for o in Outcome}:
+    if "outcome" in wanted and wanted["outcome"] not in OUTCOMES:
         raise InvalidField("outcome", "outcome must be one of " + ", ".join(map(str, Outcome)))
-    after = single(request.query, "after")
-    if after is not None and not after.isdigit():
-        raise InvalidField("after", "after must be a journal sequence number")
-    since = int(after) if after is not None else 0
+    since = int_query(request.query, AFTER.name, 0) or 0
     found = [
         r for r in journal if r.seq > since and all(getattr(r, k) == v for k, v in wanted.items())
     ]
@@ -336,9 +350,19 @@ def _op(
     *,
     body: type[BaseModel] | None = None,
     params: tuple[Param, ...] = (),
+    errors: tuple[int, ...] | None = None,
 ) -> Operation:
     return control_operation(
-        method, path, handler, op_id, summary, responses, tags=TAGS, body=body, params=params
+        method,
+        path,
+        handler,
+        op_id,
+        summary,
+        responses,
+        tags=TAGS,
+        body=body,
+        params=params,
+        errors=errors,
     )
 
 
@@ -352,6 +376,7 @@ DELIVERY_OPERATIONS: tuple[Operation, ...] = (
         "Raise events as a remote or monitor would, to a callback or an inline webhook",
         {202: Raised},
         body=RaiseNotification,
+        errors=control_errors("/notifications", body=True, not_found=True),  # callbackId
     ),
     _op(
         "GET",
@@ -361,9 +386,10 @@ DELIVERY_OPERATIONS: tuple[Operation, ...] = (
         "The delivery journal: every attempt and its outcome, oldest first",
         {200: DeliveryList},
         params=(
-            *(Param(name, _Q, _S) for name in FILTERS),
-            Param("after", _Q, {"type": "integer"}, description="only records after this seq"),
-            Param("limit", _Q, {"type": "integer", "minimum": 1, "maximum": 100000}),
+            *(Param(name, _Q, _S) for name in FILTERS if name != "outcome"),
+            enum_param_doc("outcome", OUTCOMES),
+            AFTER,
+            LIMIT,
         ),
     ),
     _op(
@@ -414,6 +440,7 @@ DELIVERY_OPERATIONS: tuple[Operation, ...] = (
         "simGetPushOutbox",
         "The FCM-shaped pushes sent to one device, oldest first",
         {200: PushOutbox},
+        errors=control_errors("/push/{device}", not_found=False),
     ),
     _op(
         "DELETE",
@@ -422,5 +449,6 @@ DELIVERY_OPERATIONS: tuple[Operation, ...] = (
         "simClearPushOutbox",
         "Empty one device's outbox",
         {204: None},
+        errors=control_errors("/push/{device}", not_found=False),
     ),
 )

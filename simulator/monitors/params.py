@@ -25,7 +25,14 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from simulator.attributes import (
     MONITOR_VARIABLES,
@@ -37,21 +44,27 @@ from simulator.attributes import (
 )
 from simulator.errors import InvalidField
 from simulator.events import BatchNotify, InlineWebhook, RetryPolicy
-from simulator.fleet.models import TelemetryKind, Weekday
+from simulator.fleet.enums import TelemetryKind, Weekday
 from simulator.monitors import fields as f
 from simulator.monitors.boolexp import BoolExp, BoolExpError, compile_boolexp
 from simulator.monitors.geometry import Circle, Polygon
 from simulator.validation import (
     DAY,
+    HTTPS_URL,
+    NO_FORBIDDEN_CHARS,
     Coordinate,
     Day,
     Input,
     Located,
+    at_least_one,
+    check_url,
     days,
+    given,
     invalid,
     iso_duration,
     rfc3339,
     time_of_day,
+    url_schema,
 )
 
 MAX_TRIGGERS = 5
@@ -71,6 +84,9 @@ EXTENSIONS = (
     "vehicle.trip",
 )
 TELEMETRY_EXTENSIONS = frozenset(f"vehicle.telemetry.{kind.value}" for kind in TelemetryKind)
+_EXTENSIONS_SCHEMA: dict[str, Any] = {  # documents _extensions()
+    "items": {"type": "string", "enum": [*EXTENSIONS, *sorted(TELEMETRY_EXTENSIONS)]}
+}
 DEFAULT_TIME_ZONE = "Europe/Paris"
 Path: TypeAlias = tuple[str | int, ...]
 
@@ -149,13 +165,14 @@ class _CallbackAttributesIn(Input):
 
 
 class _InlineWebhookIn(Input):
-    target: str
-    name: str = Field(min_length=1)
+    target: str = Field(json_schema_extra=url_schema(HTTPS_URL))
+    name: str = Field(min_length=1, json_schema_extra=NO_FORBIDDEN_CHARS)
     attributes: list[MonitorAttribute] = Field(default_factory=list)
 
     @field_validator("target")
     @classmethod
     def _target(cls, target: str) -> str:
+        check_url(HTTPS_URL, target, "an https URL")
         return absolute_url(target, ("https",), "an https URL")
 
     @field_validator("name")
@@ -170,6 +187,14 @@ class _BatchNotifyIn(Input):
 
 
 class _RetryPolicyIn(Input):
+    # documents _bounded()
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["policy"], "properties": {"policy": {"const": "Bounded"}}},
+            "then": given("maxRetryNumber"),
+        }
+    )
+
     policy: Literal["None", "Bounded", "Always"]
     maxRetryNumber: int | None = Field(default=None, ge=1, le=100)
     retryDelay: int = Field(default=10, ge=1, le=3600)
@@ -191,11 +216,14 @@ class _SubscribeIn(Input):
 
 
 class _Envelope(Input):
-    label: str = Field(min_length=1)
+    label: str = Field(min_length=1, json_schema_extra=NO_FORBIDDEN_CHARS)
     locale: str | None = None
     subscribeParam: _SubscribeIn | None = None
     attributes: list[MonitorAttribute] = Field(default_factory=list)
-    extendedEventParam: list[str] = Field(default_factory=list)
+    extendedEventParam: list[str] = Field(
+        default_factory=list,
+        json_schema_extra=_EXTENSIONS_SCHEMA,
+    )
     triggerParam: dict[str, Any]
 
     @field_validator("label")
@@ -303,7 +331,7 @@ class _DataIn(Input):
 
 
 class _TriggerIn(Input):
-    name: str
+    name: str = Field(json_schema_extra={"pattern": NAME.pattern})
     zone: dict[str, Any] | None = None
     time: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
@@ -317,6 +345,19 @@ class _TriggerIn(Input):
 
 
 class _TriggerParamIn(Input):
+    # documents _trigger_param(): triggers with boolExp, or the older forms, never both
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "allOf": [given("triggers"), given("boolExp")],
+                    "not": at_least_one("dataTriggers", "timeZoneTriggers"),
+                },
+                {**at_least_one("dataTriggers", "timeZoneTriggers"), "not": given("triggers")},
+            ]
+        }
+    )
+
     triggers: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=5)
     boolExp: str | None = None
     dataTriggers: list[dict[str, Any]] | None = None

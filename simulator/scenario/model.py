@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import random
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
@@ -19,6 +19,7 @@ from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER, RateLimit
 from simulator.fleet import catalog
 from simulator.fleet.generate import generate_vehicle, new_faker
 from simulator.fleet.models import Motorization
+from simulator.validation import SPACE_CHARS
 
 if TYPE_CHECKING:  # faker is imported where a fleet is made: start-up stays fast
     from faker import Faker
@@ -37,6 +38,10 @@ Problem = tuple[tuple[str | int, ...], str]
 """Where (a path into the document) and what."""
 
 
+EMAIL_SCHEMA = {"pattern": "^[^@]+@.+$", "not": {"pattern": f"[{SPACE_CHARS}]"}}
+"""What :func:`_email` accepts: a name, "@", a domain, no white space."""
+
+
 def _email(value: str) -> str:
     local, at, domain = value.partition("@")
     if not at or not local or not domain or any(c.isspace() for c in value):
@@ -48,6 +53,15 @@ def _scope(value: str) -> str:
     if value not in ALL_SCOPES:
         raise ValueError(f"unknown scope {value!r}; known: {' '.join(ALL_SCOPES)}")
     return value
+
+
+def _names(lookup: str) -> list[str]:
+    """What :func:`_known` knows (it also takes a brand's or city's slug, any case)."""
+    if lookup == "brand":
+        return [brand.name for brand in catalog.BRANDS]
+    if lookup == "city":
+        return [city.name for city in catalog.CITIES]
+    return [str(m) for m in Motorization]
 
 
 def _known(lookup: str) -> AfterValidator:
@@ -66,10 +80,25 @@ def _known(lookup: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-Email = Annotated[StrictStr, AfterValidator(_email), Field(max_length=254)]
+def _enum(lookup: str) -> Any:
+    """Documents :func:`_known`: motorizations are exact; a brand or city is also known by
+    its slug, in any case, accents optional (said in words: no enum can list them)."""
+    names = _names(lookup)
+    if lookup == "motorization":
+        schema: dict[str, Any] = {"enum": names}
+        return Field(json_schema_extra=schema)
+    listed = ", ".join(names)
+    return Field(description=f"one of {listed} (or its slug; any case, accents optional)")
+
+
+Email = Annotated[
+    StrictStr, AfterValidator(_email), Field(max_length=254, json_schema_extra=EMAIL_SCHEMA)
+]
 Secret = Annotated[StrictStr, Field(min_length=1, max_length=1024)]
 Name = Annotated[StrictStr, Field(max_length=200)]
-Scope = Annotated[StrictStr, AfterValidator(_scope)]
+Scope = Annotated[
+    StrictStr, AfterValidator(_scope), Field(json_schema_extra={"enum": list(ALL_SCOPES)})
+]
 RedirectUri = Annotated[StrictStr, AfterValidator(check_redirect_uri), Field(max_length=2048)]
 ClientId = Annotated[
     StrictStr, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._~:@+-]+$")
@@ -106,10 +135,10 @@ class VehicleSpec(SpecModel):
     """One generated vehicle; the optional fields narrow the random choices."""
 
     owner: Email
-    brand: Annotated[StrictStr, _known("brand")] | None = None
+    brand: Annotated[StrictStr, _known("brand"), _enum("brand")] | None = None
     model: Name | None = None
-    motorization: Annotated[StrictStr, _known("motorization")] | None = None
-    city: Annotated[StrictStr, _known("city")] | None = None
+    motorization: Annotated[StrictStr, _known("motorization"), _enum("motorization")] | None = None
+    city: Annotated[StrictStr, _known("city"), _enum("city")] | None = None
     seed: Annotated[StrictInt, Field(ge=0, le=2**63 - 1)] | None = None
 
     def problem(self) -> tuple[str, str] | None:
