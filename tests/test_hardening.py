@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import API, ApiClient
 
 from simulator.api.http import MAX_JSON_DEPTH, json_depth_exceeded
+from simulator.testing import ThreadedSimulator
 
 JSON = {"Content-Type": "application/json"}
 
@@ -72,3 +75,21 @@ def test_huge_integer_is_a_400(api: ApiClient) -> None:
 )
 def test_depth_scan(text: str, deep: bool) -> None:
     assert json_depth_exceeded(text) is deep
+
+
+def test_vehicles_can_be_made_decades_ahead(ccsim_certs: Path) -> None:
+    """A vehicle generated after the clock moved 40 years: its service history, not a 500."""
+    with ThreadedSimulator(ccsim_certs, manual_clock=True) as server:
+        client = ApiClient(server)
+        for _ in range(4):
+            moved = client.raw(
+                "POST", "/simulator/v1/clock/advance", json={"seconds": 10 * 365 * 86400}
+            )
+            assert moved.status_code == 200, moved.text
+        for seed in range(5):
+            made = client.raw(
+                "POST",
+                "/simulator/v1/vehicles",
+                json={"owner": "demo@example.com", "seed": 1000 + seed},
+            )
+            assert made.status_code == 201, made.text

@@ -447,7 +447,7 @@ class _VehicleBuilder:
         due = min(by_time, by_km, now - timedelta(days=7))
         last = whole_seconds(due + timedelta(days=rng.uniform(-20.0, 20.0)))
         last = max(registered + timedelta(days=1), min(last, now - timedelta(days=1)))
-        last_km = round(mileage * (last - registered) / age)
+        last_km = round(mileage * ((last - registered) / age))  # a ratio first: no overflow
         return Maintenance(
             interval_days=days,
             interval_km=km,
