@@ -8,7 +8,7 @@ from typing import Any
 from simulator.api.operations import build_openapi
 from simulator.api.schemas import ErrorBody
 from simulator.api.views import OPERATIONS as API_OPERATIONS
-from simulator.auth.web import OPERATIONS as AUTH_OPERATIONS
+from simulator.auth.routes import OPERATIONS as AUTH_OPERATIONS
 from simulator.control.app import OPERATIONS as CONTROL_OPERATIONS
 
 API_PREFIX = "/connectedcar/v4"

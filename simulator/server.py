@@ -20,7 +20,7 @@ from aiohttp.web_request import BaseRequest
 
 from simulator.api.app import GRANT, add_api_routes
 from simulator.api.http import SIM, error_body, error_response
-from simulator.auth.web import create_app as create_auth_app
+from simulator.auth.routes import create_app as create_auth_app
 from simulator.config import Settings
 from simulator.control.app import create_app as create_control_app
 from simulator.errors import ApiError, ErrorCode

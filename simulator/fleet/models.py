@@ -24,6 +24,7 @@ Every ``datetime`` is timezone-aware (UTC).
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -119,21 +120,21 @@ class Revisioned:
 
 
 @dataclass(slots=True, kw_only=True)
-class _Energy(Revisioned):
+class _Energy(Revisioned, abc.ABC):
     """What the traction battery and the tank share: a level, and the autonomy a level
     gives with the energy's capacity and consumption."""
 
     level: float  # percent 0..100
 
     @property
+    @abc.abstractmethod
     def _capacity(self) -> float:
         """What the battery or tank holds when full (kWh, litres or kg)."""
-        raise NotImplementedError
 
     @property
+    @abc.abstractmethod
     def _per_100km(self) -> float:
         """Average consumption, in the unit of the capacity per 100 km."""
-        raise NotImplementedError
 
     def autonomy_at(self, level: float) -> int:
         """Autonomy in km at a given level with this capacity and consumption."""
