@@ -39,6 +39,8 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.fleet.values import Accr, Rvv
+
 __all__ = [
     "ALERT_TYPES",
     "LEGACY_LOCKED_STATES",
@@ -1418,36 +1420,9 @@ LaneKeeping = Literal["Authorized", "CorrectionInProgress", "NotAuthorized", "No
 
 class Adas(ApiModel):
     parkAssist: ParkAssist | None = None
-    accr: (
-        Literal[
-            "Activated",
-            "Fault",
-            "Hold",
-            "HoldWithOverSpeeding",
-            "Off",
-            "OverSpeedingByPedalPress",
-            "StandBy",
-        ]
-        | None
-    ) = None
+    accr: Accr | None = None
     lvv: bool | None = None
-    rvv: (
-        Literal[
-            "Off",
-            "NoBestFit",
-            "BestFitInProgress",
-            "BestFitMax",
-            "BestFitMin",
-            "BestFitDeactivated",
-            "AutoDeactivated",
-            "OverflowSpeedConsign",
-            "LackOfVisibilityRadar",
-            "LearningRadar",
-            "Deactivated",
-            "LimitSetting",
-        ]
-        | None
-    ) = None
+    rvv: Rvv | None = None
     aebs: Literal["off", "Fixed", "OnFlashing"] | None = None
     afil: Literal["FlashingFault", "FlashingWarning", "Off", "OnFixed"] | None = None
     artiv: Literal["NotSelected", "Selected", "Unavailable"] | None = None

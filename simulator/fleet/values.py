@@ -238,36 +238,42 @@ ParkAssistRear = Literal[
 LaneKeeping = Literal["Authorized", "CorrectionInProgress", "NotAuthorized", "NotSelected"]
 
 
+Accr = Literal[
+    "Activated",
+    "Fault",
+    "Hold",
+    "HoldWithOverSpeeding",
+    "Off",
+    "OverSpeedingByPedalPress",
+    "StandBy",
+]
+"""Adaptive cruise control states (the reference's Adas.accr)."""
+Rvv = Literal[
+    "Off",
+    "NoBestFit",
+    "BestFitInProgress",
+    "BestFitMax",
+    "BestFitMin",
+    "BestFitDeactivated",
+    "AutoDeactivated",
+    "OverflowSpeedConsign",
+    "LackOfVisibilityRadar",
+    "LearningRadar",
+    "Deactivated",
+    "LimitSetting",
+]
+"""Speed limit recognition states (the reference's Adas.rvv)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Adas:
     """Driver assistance systems (the reference's Adas); values are wire strings."""
 
     park_assist_front: tuple[ParkAssistFront, ...] = ("Wait",)
     park_assist_rear: tuple[ParkAssistRear, ...] = ("Wait",)
-    accr: Literal[
-        "Activated",
-        "Fault",
-        "Hold",
-        "HoldWithOverSpeeding",
-        "Off",
-        "OverSpeedingByPedalPress",
-        "StandBy",
-    ] = "Off"
+    accr: Accr = "Off"
     lvv: bool = False
-    rvv: Literal[
-        "Off",
-        "NoBestFit",
-        "BestFitInProgress",
-        "BestFitMax",
-        "BestFitMin",
-        "BestFitDeactivated",
-        "AutoDeactivated",
-        "OverflowSpeedConsign",
-        "LackOfVisibilityRadar",
-        "LearningRadar",
-        "Deactivated",
-        "LimitSetting",
-    ] = "Off"
+    rvv: Rvv = "Off"
     aebs: Literal["off", "Fixed", "OnFlashing"] = "off"
     afil: Literal["FlashingFault", "FlashingWarning", "Off", "OnFixed"] = "Off"
     artiv: Literal["NotSelected", "Selected", "Unavailable"] = "Unavailable"
