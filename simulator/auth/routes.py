@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.api.http import Handler
 from simulator.api.operations import Operation, Param, add_routes
 from simulator.auth.models import PKCE_METHODS, PKCE_VALUE_SCHEMA, REALMS
 from simulator.auth.web import (
@@ -199,6 +200,36 @@ def _userinfo_operation(method: str, operation_id: str) -> Operation:
     )
 
 
+def _json_get(
+    path: str,
+    handler: Handler,
+    operation_id: str,
+    summary: str,
+    described: str,
+    schema: dict[str, Any],
+) -> Operation:
+    """A GET answering one JSON document and nothing else."""
+    return Operation(
+        "GET",
+        path,
+        handler,
+        operation_id,
+        summary,
+        {200: None},
+        content_type="application/json",
+        tags=("Identity",),
+        security=False,
+        extra={
+            "responses": {
+                "200": {
+                    "description": described,
+                    "content": {"application/json": {"schema": schema}},
+                }
+            }
+        },
+    )
+
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST",
@@ -322,59 +353,24 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     _userinfo_operation("GET", "userinfo"),
     _userinfo_operation("POST", "userinfoPost"),
-    Operation(
-        "GET",
+    _json_get(
         "/.well-known/openid-configuration",
         discovery,
         "openidConfiguration",
         "OpenID Provider metadata: the endpoints, scopes and methods of this identity server",
-        {200: None},
-        content_type="application/json",
-        tags=("Identity",),
-        security=False,
-        extra={
-            "responses": {
-                "200": {
-                    "description": "the metadata",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["issuer", "token_endpoint", "jwks_uri"],
-                            }
-                        }
-                    },
-                }
-            }
-        },
+        "the metadata",
+        {"type": "object", "required": ["issuer", "token_endpoint", "jwks_uri"]},
     ),
-    Operation(
-        "GET",
+    _json_get(
         "/connect/jwk_uri",
         jwks,
         "jwks",
         "The JSON Web Key Set that verifies id_tokens (ES256)",
-        {200: None},
-        content_type="application/json",
-        tags=("Identity",),
-        security=False,
-        extra={
-            "responses": {
-                "200": {
-                    "description": "the keys",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["keys"],
-                                "properties": {
-                                    "keys": {"type": "array", "items": {"type": "object"}}
-                                },
-                            }
-                        }
-                    },
-                }
-            }
+        "the keys",
+        {
+            "type": "object",
+            "required": ["keys"],
+            "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
         },
     ),
 )
