@@ -762,6 +762,20 @@ class DeliveryEngine:
             self._store.add_records(records)
 
     # ------------------------------------------------------------ reading
+    @property
+    def idle(self) -> bool:
+        """No send in flight on any lane (what is queued waits for the clock)."""
+        return not any(lane.busy for lane in self._lanes.values())
+
+    async def wait_idle(self) -> None:
+        """Until no send is in flight: a manual-clock run settles here after each step
+        (the sends take no simulated time; what they schedule goes on the clock)."""
+        while True:
+            tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
+            if not tasks:
+                return
+            await asyncio.wait(tasks)
+
     def pending(self) -> list[dict[str, Any]]:
         return [
             {
