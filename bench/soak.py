@@ -4,7 +4,7 @@
                          [--tracemalloc 0] [--idle-minutes 0]
 
 One simulator (``serve --speed S``, accelerated clock, living fleet on) in a
-child process, an HTTPS webhook receiver (``simulator.receiver``) in this
+child process, an HTTPS webhook receiver (``simulator.testing.receiver``) in this
 process, and a driver sending about ``--rps`` requests per second of mixed
 traffic over keep-alive mTLS connections:
 
@@ -52,7 +52,7 @@ from typing import Any
 
 import aiohttp
 
-from simulator.receiver import WebhookReceiver
+from simulator.testing.receiver import WebhookReceiver
 from simulator.tls import CertStore
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,11 +20,11 @@ from aiohttp.web_request import BaseRequest
 
 from simulator.api.app import GRANT, add_api_routes
 from simulator.api.http import SIM, error_body, error_response
+from simulator.api.journal import RequestRecord, redact_target
 from simulator.auth.routes import create_app as create_auth_app
 from simulator.config import Settings
 from simulator.control.app import create_app as create_control_app
 from simulator.errors import ApiError, ErrorCode
-from simulator.journal import RequestRecord, redact_target
 from simulator.store import Simulator
 from simulator.tls import CertStore, TlsConnections
 

@@ -10,6 +10,7 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from simulator.api.journal import RequestJournal
 from simulator.auth.models import Client, Identity, User
 from simulator.auth.quota import RateLimiter
 from simulator.clock import Clock, ClockMode
@@ -29,7 +30,6 @@ from simulator.fleet.life import FleetLife
 from simulator.fleet.models import Vehicle
 from simulator.fleet.registry import Fleet
 from simulator.ids import Ids
-from simulator.journal import RequestJournal
 from simulator.monitors.engine import MonitorEngine
 from simulator.remotes.engine import RemoteEngine
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec, load_scenario

@@ -11,7 +11,7 @@ import pytest
 import requests
 from conftest import ApiClient
 
-from simulator.openapi import openapi_document
+from simulator.control.openapi import openapi_document
 
 NASTY = [
     "' OR 1=1 --",

@@ -21,7 +21,7 @@ from yarl import URL
 
 from simulator.api.paging import TimeRange, paginate, parse_timestamps
 from simulator.errors import ApiError, ErrorCode
-from simulator.receiver import WebhookReceiver
+from simulator.testing.receiver import WebhookReceiver
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 T0 = datetime(2026, 12, 1, 14, 45, 8, tzinfo=UTC)

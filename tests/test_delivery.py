@@ -17,8 +17,8 @@ from reference import reference_available, validate_webhook_schema
 
 from simulator.delivery.message import Message
 from simulator.events import Notification
-from simulator.receiver import WebhookReceiver, WebSocketReceiver
 from simulator.testing import ThreadedSimulator
+from simulator.testing.receiver import WebhookReceiver, WebSocketReceiver
 from simulator.tls import CertStore
 
 CONTROL = "/simulator/v1"

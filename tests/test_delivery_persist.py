@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from simulator.receiver import WebhookReceiver
+from simulator.testing.receiver import WebhookReceiver
 from simulator.tls import CertStore
 
 VIN = "VR3UHZKXZLT000009"

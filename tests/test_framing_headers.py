@@ -25,9 +25,9 @@ from conftest import API, ApiClient
 
 from simulator.attributes import owned_header
 from simulator.events import InlineWebhook, Notification
-from simulator.receiver import WebhookReceiver
 from simulator.store import Simulator
 from simulator.testing import ThreadedSimulator
+from simulator.testing.receiver import WebhookReceiver
 from simulator.tls import CertStore
 
 CONTROL = "/simulator/v1"

@@ -51,7 +51,7 @@ from simulator.config import (
     DEFAULT_PASSWORD,
     DEFAULT_USER,
 )
-from simulator.openapi import openapi_document
+from simulator.control.openapi import openapi_document
 from simulator.store import Simulator
 from simulator.testing import DEFAULT_REALM, ThreadedSimulator
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from test_delivery_persist import Served, serving, start, subscribe
 
-from simulator.receiver import WebhookReceiver
+from simulator.testing.receiver import WebhookReceiver
 
 __all__ = ["serving"]  # the fixture, imported for the tests below
 

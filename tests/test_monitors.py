@@ -15,7 +15,7 @@ from conftest import API, ApiClient
 from reference import reference_available, validate_response, validate_webhook_schema
 
 from simulator.monitors.params import EXTENSIONS
-from simulator.receiver import WebhookReceiver, WebSocketReceiver
+from simulator.testing.receiver import WebhookReceiver, WebSocketReceiver
 
 CONTROL = "/simulator/v1"
 NEEDS_REFERENCE = "official reference ../shared/reference not present (CI only)"

@@ -22,9 +22,9 @@ from conftest import API, ApiClient
 from reference import reference_available, validate_response
 
 from simulator.events import VehicleSample
-from simulator.receiver import WebhookReceiver
 from simulator.store import Simulator
 from simulator.testing import ThreadedSimulator
+from simulator.testing.receiver import WebhookReceiver
 
 CONTROL = "/simulator/v1"
 NEEDS_REFERENCE = "official reference ../shared/reference not present (CI only)"

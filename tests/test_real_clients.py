@@ -28,8 +28,8 @@ import requests
 from conftest import API, ApiClient
 from test_oauth_flow import BROWSER_ACCEPT, parse_page, submit
 
+from simulator.api.journal import redact_target
 from simulator.auth.models import API_SCOPES, DATA_SCOPES
-from simulator.journal import redact_target
 from simulator.testing import ThreadedSimulator
 
 TOKEN = "/am/oauth2/access_token"

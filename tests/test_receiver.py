@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 import requests
 
-from simulator.receiver import Received, WebhookReceiver, WebSocketReceiver
+from simulator.testing.receiver import Received, WebhookReceiver, WebSocketReceiver
 from simulator.tls import CertStore
 
 

@@ -11,8 +11,8 @@ import pytest
 from conftest import API, ApiClient
 from reference import reference_available, validate_response
 
-from simulator.receiver import WebhookReceiver
 from simulator.testing import ThreadedSimulator
+from simulator.testing.receiver import WebhookReceiver
 
 CONTROL = "/simulator/v1"
 NEEDS_REFERENCE = "official reference ../shared/reference not present (CI only)"

@@ -24,9 +24,9 @@ import simulator.ids
 from simulator.config import Settings
 from simulator.events import Notification
 from simulator.ids import Ids
-from simulator.receiver import WebhookReceiver
 from simulator.store import Simulator
 from simulator.testing import ThreadedSimulator
+from simulator.testing.receiver import WebhookReceiver
 
 SEED = 11
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the same fleet whenever the test runs

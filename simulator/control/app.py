@@ -409,7 +409,7 @@ def _int(request: web.Request, param: Param) -> int | None:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    from simulator.openapi import openapi_document  # the document covers every sub-app
+    from simulator.control.openapi import openapi_document  # the document covers every sub-app
 
     return json_response(openapi_document())
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.receiver import WebhookReceiver, WebSocketReceiver
 from simulator.testing import ThreadedSimulator
+from simulator.testing.receiver import WebhookReceiver, WebSocketReceiver
 from simulator.tls import CertStore
 
 
