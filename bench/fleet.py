@@ -237,7 +237,8 @@ async def simulate(opts: argparse.Namespace, certs: Path) -> SimResult:
         stats = pstats.Stats(profile, stream=out)
         stats.sort_stats("tottime").print_stats(18)
         stats.sort_stats("cumulative").print_stats(
-            "life.py|legs.py|models.py|codec.py|clock.py|events.py", 18
+            "life.py|trips.py|charging.py|samples.py|legs.py|models.py|codec.py|clock.py|events.py",
+            18,
         )
         profile_text = out.getvalue()
     return SimResult(

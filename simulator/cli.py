@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -107,6 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     certs.add_argument("--force", action="store_true", default=_env_flag("force"))
     certs.set_defaults(env_hosts=env_hosts)
+
+    run = sub.add_parser(
+        "run", help="play a scenario file headless; exit 0 if its expectations hold, 1 if not"
+    )
+    run.add_argument("scenario_file", type=Path, metavar="SCENARIO")
+    run.add_argument("--report", type=Path, default=None, help="write a JUnit XML report here")
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress; only failures and the summary"
+    )
+    run.add_argument("--seed", type=int, default=int(str(_env_default("seed", "0"))))
 
     serve = sub.add_parser("serve", help="serve the API over mTLS")
     serve.add_argument("--host", default=_env_default("host", "127.0.0.1"))
@@ -246,6 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         state = "wrote" if written else "kept existing"
         print(f"{state} certificates in {args.dir}/ for {', '.join(hosts)}")
         return 0
+    if args.command == "run":
+        from simulator.scenario.run import run_command
+
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        return run_command(args.scenario_file, report=args.report, quiet=args.quiet, seed=args.seed)
     _configure_logging(args.log_format)
     if args.manual_clock and _env("speed") is not None and args.speed != 1:
         print("--speed and --manual-clock exclude each other", file=sys.stderr)
@@ -276,13 +292,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         from simulator.scenario import ScenarioError, load_scenario
 
         try:
-            load_scenario(settings.scenario)  # checked here for one clear message, exit 2
+            scenario = load_scenario(settings.scenario)  # checked here: one clear line, exit 2
         except ScenarioError as exc:
             print(f"connectedcar-sim serve: bad scenario: {exc}", file=sys.stderr)
             return 2
+        # the file's start and life, unless the command line says otherwise
+        if scenario.start is not None and args.start is None:
+            settings = dataclasses.replace(settings, start=scenario.start)
+        if scenario.life is not None and not args.no_life:
+            settings = dataclasses.replace(settings, life=scenario.life)
+    from simulator.scenario import ScenarioError
     from simulator.server import serve  # imported late: `certs` and `--version` stay fast
 
     try:
         return asyncio.run(serve(settings))
     except KeyboardInterrupt:
         return 0
+    except ScenarioError as exc:  # a body of the file the API refused while setting up
+        print(f"connectedcar-sim serve: bad scenario: {exc}", file=sys.stderr)
+        return 2

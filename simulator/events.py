@@ -6,23 +6,22 @@ synchronously, in subscription order, on the publisher's thread (always the
 simulator's event loop): a handler that needs I/O schedules it.
 
 The event types that cross the bus live here too, so neither side imports
-the other.
+the other.  What an event carries for its delivery (an older-form monitor's own
+webhook, its retry policy and batching) are the callbacks' channel values
+(:mod:`simulator.callbacks.channels`); what they mean is delivery's rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypeVar
+
+from simulator.callbacks.channels import BatchNotify, InlineWebhook, RetryPolicy
 
 E = TypeVar("E")
 
 NotificationType = Literal["Remote", "Monitor"]
-Channel = Literal["webhook", "websocket", "pushnotif"]
-CHANNELS: tuple[Channel, ...] = ("webhook", "websocket", "pushnotif")
-
-B2C_RETRY_DELAY = 10.0
-RETENTION = 72 * 3600.0
 
 
 class EventBus:
@@ -40,47 +39,6 @@ class EventBus:
             handler(event)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """When a failed delivery is tried again.
-
-    ``B2C`` is the real API's rule: every 10 s until 72 h after the event was
-    raised.  The older monitor form's policies: ``None`` (one retry),
-    ``Bounded`` (up to ``max_retries``), ``Always`` (until 72 h); each waits
-    ``delay`` seconds between tries.
-    """
-
-    policy: Literal["B2C", "None", "Bounded", "Always"] = "B2C"
-    max_retries: int = 0
-    delay: float = B2C_RETRY_DELAY
-
-    def retries_allowed(self) -> int | None:
-        """How many retries after the first attempt (None: until the retention ends)."""
-        if self.policy == "None":
-            return 1
-        if self.policy == "Bounded":
-            return self.max_retries
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class BatchNotify:
-    """The older monitor form's batching: send ``size`` events at once, or what is
-    there ``time_window`` seconds after the first."""
-
-    size: int
-    time_window: float
-
-
-@dataclass(frozen=True, slots=True)
-class InlineWebhook:
-    """The older monitor form's own webhook (``subscribeParam.callback``)."""
-
-    target: str
-    name: str
-    attributes: tuple[Mapping[str, str], ...] = ()
-
-
 @dataclass(slots=True)
 class Notification:
     """One event for an integrator: a remote's status change or a monitor's trigger.
@@ -89,8 +47,10 @@ class Notification:
     ``variables`` holds the per-event ``$variables`` (lower-cased names,
     e.g. ``remotetype``); ``overrides`` per channel the attributes that add to
     or replace the callback's, by key.  ``callback_id`` names a registered
-    callback; ``inline`` is set instead for the older monitor form.  ``event_id`` (the
-    message's ``eventId``) comes from the simulator's seeded ids (``Ids.event()``).
+    callback; ``inline`` is set instead for the older monitor form, with its
+    ``retry`` policy and ``batch_notify`` (the default ``retry``: the real API's
+    rule).  ``event_id`` (the message's ``eventId``) comes from the simulator's
+    seeded ids (``Ids.event()``).
     """
 
     type: NotificationType
@@ -104,7 +64,7 @@ class Notification:
     variables: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     inline: InlineWebhook | None = None
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     batch_notify: BatchNotify | None = None
     event_id: str = field(kw_only=True)
 

@@ -9,31 +9,30 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO, cast
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
-from aiohttp.web_request import BaseRequest
 
-from simulator.api.app import GRANT, add_api_routes
-from simulator.api.http import SIM, error_body, error_response
+from simulator.api.app import add_api_routes
+from simulator.api.checks import GRANT
+from simulator.api.http import OPENAPI_DOCUMENT, SIM, error_body, error_response
 from simulator.api.journal import RequestRecord, redact_target
 from simulator.auth.routes import create_app as create_auth_app
 from simulator.config import Settings
 from simulator.control.app import create_app as create_control_app
+from simulator.control.openapi import openapi_document
 from simulator.errors import ApiError, ErrorCode
+from simulator.paths import API_PREFIX, AUTH_PREFIX, CONTROL_PREFIX
 from simulator.store import Simulator
 from simulator.tls import CertStore, TlsConnections
 
 log = logging.getLogger("simulator")
 
-
-API_PREFIX = "/connectedcar/v4"
-AUTH_PREFIX = "/am/oauth2"
-CONTROL_PREFIX = "/simulator/v1"
+SHUTDOWN_TIMEOUT = 60.0
+"""Seconds the requests in flight at ``stop()`` get to finish (aiohttp's default)."""
 
 _STATUS_CODES = {
     400: ErrorCode.INVALID_PARAMETER,
@@ -122,6 +121,8 @@ def instrument(app: web.Application, handler: RawHandler) -> RawHandler:
 def create_app(sim: Simulator) -> web.Application:
     app = web.Application(client_max_size=sim.settings.max_body_bytes)
     app[SIM] = sim
+    document: Callable[[], dict[str, Any]] = openapi_document
+    app[OPENAPI_DOCUMENT] = document  # what /simulator/v1/openapi.json serves
 
     async def run_clock(_: web.Application) -> AsyncIterator[None]:
         sim.clock.start()
@@ -144,15 +145,26 @@ def create_app(sim: Simulator) -> web.Application:
     return app
 
 
-class _JsonErrorProtocol(RequestHandler):
+class _JsonErrorProtocol(web.RequestHandler):
     """Requests aiohttp cannot even parse (line too long, bad framing) get our JSON error too."""
 
-    now: Callable[[], datetime]
-    request_id: Callable[[], str]
+    __slots__ = ("now", "request_id")
+
+    def __init__(
+        self,
+        manager: web.Server,
+        *,
+        now: Callable[[], datetime],
+        request_id: Callable[[], str],
+        **options: Any,
+    ) -> None:
+        super().__init__(manager, **options)
+        self.now = now
+        self.request_id = request_id
 
     def handle_error(
         self,
-        request: BaseRequest,
+        request: web.BaseRequest,
         status: int = 500,
         exc: BaseException | None = None,
         message: str | None = None,
@@ -173,36 +185,25 @@ class _JsonErrorProtocol(RequestHandler):
         return response
 
 
-class _Server(web.Server):
-    def __init__(
-        self,
-        now: Callable[[], datetime],
-        request_id: Callable[[], str],
-        *args: Any,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._now = now
-        self._request_id = request_id
+@dataclass(frozen=True, slots=True)
+class _Protocols:
+    """The HTTP protocol of each accepted API connection (inside its TLS): aiohttp's,
+    serving ``server`` (whose handler is the app, :func:`instrument`-ed), with our JSON
+    error for unparsable requests."""
 
-    def __call__(self) -> RequestHandler:
-        protocol = _JsonErrorProtocol(self, loop=self._loop, **self._kwargs)
-        protocol.now = self._now
-        protocol.request_id = self._request_id
-        return protocol
+    server: web.Server
+    loop: asyncio.AbstractEventLoop
+    options: Mapping[str, Any]
+    now: Callable[[], datetime]
+    request_id: Callable[[], str]
 
-
-class _Runner(web.AppRunner):
-    async def _make_server(self) -> web.Server:
-        plain = await super()._make_server()
-        return _Server(
-            self.app[SIM].clock.now,
-            self.app[SIM].ids.request,
-            instrument(self.app, plain.request_handler),
-            request_factory=plain.request_factory,
-            handler_cancellation=plain.handler_cancellation,
-            loop=plain._loop,
-            **plain._kwargs,
+    def __call__(self) -> web.RequestHandler:
+        return _JsonErrorProtocol(
+            self.server,
+            loop=self.loop,
+            now=self.now,
+            request_id=self.request_id,
+            **self.options,
         )
 
 
@@ -258,40 +259,40 @@ class _TooManyConnections(asyncio.Protocol):
         self._transport = None
 
 
-class _TlsSite(web.TCPSite):
-    """The API's listener: ``TlsConnections`` (simulator.tls) makes every connection's
-    protocol, so refused handshakes send their alert, reads share a buffer and
-    ``--max-connections`` holds."""
-
-    def __init__(
-        self, runner: web.AppRunner, host: str, port: int, connections: TlsConnections
-    ) -> None:
-        super().__init__(runner, host, port, ssl_context=connections.context, backlog=1024)
-        self.connections = connections
-
-    async def start(self) -> None:
-        await super(web.TCPSite, self).start()  # BaseSite: registers the site
-        self._server = await asyncio.get_running_loop().create_server(
-            self.connections, self._host, self._port, backlog=self._backlog
-        )
-        if self._server.sockets:
-            self._bound_port = self._server.sockets[0].getsockname()[1]
-
-
-def _listener(runner: web.AppRunner, settings: Settings, certs: CertStore) -> _TlsSite:
-    server = runner.server
-    assert server is not None, "runner not set up"
+def _api_server(runner: web.AppRunner, settings: Settings) -> tuple[web.Server, _Protocols]:
+    """The HTTP server of the API's connections: the set-up ``runner``'s app handler and
+    request factory, wrapped by :func:`instrument`, with our protocol options."""
+    plain = runner.server
+    assert plain is not None, "runner not set up"
     sim = runner.app[SIM]
-    now, request_id = sim.clock.now, sim.ids.request
+    options: dict[str, Any] = {
+        "access_log": None,
+        "max_line_size": 32768,
+        "max_field_size": 32768,
+        "keepalive_timeout": settings.keepalive_timeout,
+    }
+    server = web.Server(
+        instrument(runner.app, plain.request_handler),
+        request_factory=plain.request_factory,
+        handler_cancellation=plain.handler_cancellation,
+        **options,
+    )
+    loop = asyncio.get_running_loop()
+    return server, _Protocols(server, loop, options, sim.clock.now, sim.ids.request)
+
+
+def _connections(protocols: _Protocols, settings: Settings, certs: CertStore) -> TlsConnections:
+    """The listener's protocol factory: TLS (with its alerts) around ``protocols``, and
+    past ``--max-connections`` the 503 refusal."""
+    now, request_id = protocols.now, protocols.request_id
     refusal_timeout = min(10.0, settings.keepalive_timeout)
-    connections = TlsConnections(
+    return TlsConnections(
         certs.server_context(),
-        server,
+        protocols,
         lambda: _TooManyConnections(settings.max_connections, now, request_id, refusal_timeout),
         limit=settings.max_connections,
         handshake_timeout=settings.tls_handshake_timeout,
     )
-    return _TlsSite(runner, settings.host, settings.port, connections)
 
 
 @dataclass
@@ -299,7 +300,9 @@ class RunningServer:
     """A started simulator: ``url`` to call, ``stop()`` to end it."""
 
     sim: Simulator
-    runner: web.AppRunner
+    runner: web.AppRunner  # the app's lifecycle (start-up, clean-up)
+    server: web.Server  # the API's connections
+    listener: asyncio.Server
     host: str
     port: int
     certs: CertStore
@@ -310,7 +313,13 @@ class RunningServer:
         return f"https://{host}:{self.port}"
 
     async def stop(self) -> None:
-        await self.runner.cleanup()
+        """As ``AppRunner.cleanup()`` with a site: stop listening, close idle connections,
+        let the requests in flight finish, then clean the app up."""
+        self.listener.close()
+        await asyncio.sleep(0)  # requests accepted before the close start being handled
+        self.server.pre_shutdown()
+        await self.server.shutdown(SHUTDOWN_TIMEOUT)
+        await self.runner.cleanup()  # on_shutdown, then cleanup_ctx (clock, delivery)
 
 
 async def start(settings: Settings, sim: Simulator | None = None) -> RunningServer:
@@ -319,22 +328,18 @@ async def start(settings: Settings, sim: Simulator | None = None) -> RunningServ
     hosts = ("localhost", "127.0.0.1", "::1", *settings.extra_hosts, settings.host)
     certs.ensure(hosts)
     sim = sim or Simulator(settings)
-    app = create_app(sim)
-    runner = _Runner(
-        app,
-        access_log=None,
-        handle_signals=False,
-        max_line_size=32768,
-        max_field_size=32768,
-        keepalive_timeout=settings.keepalive_timeout,
-    )
+    runner = web.AppRunner(create_app(sim), access_log=None, handle_signals=False)
     await runner.setup()
-    site = _listener(runner, settings, certs)
-    await site.start()
-    server = site._server
-    assert isinstance(server, asyncio.base_events.Server)
-    port = server.sockets[0].getsockname()[1]
-    return RunningServer(sim, runner, settings.host, port, certs)
+    try:
+        server, protocols = _api_server(runner, settings)
+        listener = await asyncio.get_running_loop().create_server(
+            _connections(protocols, settings, certs), settings.host, settings.port, backlog=1024
+        )
+    except BaseException:
+        await runner.cleanup()
+        raise
+    port = listener.sockets[0].getsockname()[1]
+    return RunningServer(sim, runner, server, listener, settings.host, port, certs)
 
 
 def _fd_room(connections: int) -> None:
@@ -364,6 +369,12 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     """``python -m simulator serve``: run until SIGINT or SIGTERM, then stop cleanly."""
     _fd_room(settings.max_connections)
     running = await start(settings)
+    scenario = running.sim.scenario
+    if scenario is not None and scenario.scripted and settings.scenario is not None:
+        from simulator.scenario.live import play_live  # its timeline runs while serving
+
+        text = settings.scenario.read_text(encoding="utf-8")
+        await play_live(running.sim, running.url, settings.scenario, text, scenario)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -379,5 +390,7 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     try:
         await stop.wait()
     finally:
+        if running.sim.player is not None:
+            await running.sim.player.close()
         await running.stop()
     return 0

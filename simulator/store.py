@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.api.journal import RequestJournal
 from simulator.auth.models import Client, Identity, User
 from simulator.auth.quota import RateLimiter
+from simulator.callbacks.registry import CallbackRegistry
 from simulator.clock import Clock, ClockMode
 from simulator.config import (
     DEFAULT_CLIENT_ID,
@@ -21,13 +22,13 @@ from simulator.config import (
     DEFAULT_USER,
     Settings,
 )
-from simulator.delivery.callbacks import CallbackRegistry
 from simulator.delivery.engine import DeliveryEngine
 from simulator.errors import Conflict, InvalidField
 from simulator.events import EventBus
 from simulator.fleet.generate import generate_fleet, generate_vehicle, new_faker
 from simulator.fleet.life import FleetLife
 from simulator.fleet.models import Vehicle
+from simulator.fleet.operations import FleetOperations
 from simulator.fleet.registry import Fleet
 from simulator.ids import Ids
 from simulator.monitors.engine import MonitorEngine
@@ -91,12 +92,18 @@ class Simulator:
             data_dir=settings.data_dir,
             journal_capacity=settings.delivery_journal_capacity,
         )
-        self.remotes = RemoteEngine(self.clock, self.bus, self.ids)
+        # every vehicle change (trips, charges, plugs, locks, set data) and its sample
+        self.operations = FleetOperations(
+            self.clock, self.bus, settings.seed, alert_id=self.ids.alert
+        )
+        self.remotes = RemoteEngine(self.clock, self.bus, self.ids, self.operations)
         self.monitors = MonitorEngine(self.clock, self.bus, self.fleet, self.ids)
         self.monitors.extensions = _monitor_extensions
-        self.life = FleetLife(self.clock, self.bus, self.fleet, self.remotes.effects, settings.seed)
+        self.life = FleetLife(self.clock, self.fleet, self.operations, settings.seed)
         self.life.enabled = settings.life
         self._rng, self._fake = _seeded(f"{settings.seed}:declared")
+        self.named_vehicles: dict[str, str] = {}  # a scenario's vehicle names -> ids
+        self.player: Any = None  # the scenario being played (scenario.player.Player)
         self.reset()
 
     def reset(self) -> None:
@@ -116,6 +123,7 @@ class Simulator:
         self.callbacks.clear()
         self.delivery.reset()
         self.remotes.reset()
+        self.operations.reset()
         self.monitors.reset()
         self.ids.restart()
         if scenario is None or scenario.keeps_demo:
@@ -143,6 +151,7 @@ class Simulator:
         self.requests.clear()
 
     def _declare(self, scenario: Scenario) -> None:
+        self.named_vehicles.clear()
         for user in scenario.users:
             self.add_user(user)
         for client in scenario.clients:
@@ -153,7 +162,9 @@ class Simulator:
             )
             rng, fake = _seeded(key)
             for _ in range(group.count):
-                self.add_vehicle(group, rng=rng, fake=fake)
+                vehicle = self.add_vehicle(group, rng=rng, fake=fake)
+                if group.name is not None:
+                    self.named_vehicles[group.name] = vehicle.id
 
     # ------------------------------------------------------------- declaring
     def add_user(self, spec: UserSpec) -> User:

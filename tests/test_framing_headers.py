@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 from conftest import API, ApiClient
 
-from simulator.attributes import owned_header
-from simulator.events import InlineWebhook, Notification
+from simulator.callbacks.attributes import owned_header
+from simulator.callbacks.channels import InlineWebhook
+from simulator.events import Notification
 from simulator.store import Simulator
 from simulator.testing import ThreadedSimulator
 from simulator.testing.receiver import WebhookReceiver

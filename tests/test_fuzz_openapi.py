@@ -343,6 +343,13 @@ def _r(
 ANY = ".*"
 STATED_REFUSALS: tuple[Refusal, ...] = (
     _r(
+        "simLoadScenario",
+        400,
+        "yaml",
+        ANY,
+        "the text must be a scenario file: its own schema is /simulator/v1/scenario/schema.json",
+    ),
+    _r(
         "simAdvanceClock",
         400,
         "to",

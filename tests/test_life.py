@@ -186,7 +186,7 @@ def test_charging_rises_and_stops_at_full(tmp_path_factory: pytest.TempPathFacto
         from dataclasses import replace
 
         electric.charging = replace(electric.charging, plugged=True, charger_power_kw=11.0)
-        sim.remotes.effects.start_charging(vehicle)
+        sim.operations.start_charge(vehicle)
         levels = []
         for _ in range(16):
             sim.clock.advance(1800)

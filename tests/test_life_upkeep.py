@@ -15,13 +15,13 @@ from simulator.clock import Clock, ClockMode
 from simulator.config import Settings
 from simulator.events import VehicleSample
 from simulator.fleet import catalog
+from simulator.fleet.charging import taper, taper_span
 from simulator.fleet.codec import TelemetryLog, TripLog
 from simulator.fleet.enums import ChargingStatus
 from simulator.fleet.generate import generate_fleet
 from simulator.fleet.life import SERVICE_HOURS, SERVICE_WEEKDAY, FleetLife, Places
 from simulator.fleet.models import Vehicle
 from simulator.fleet.records import TelemetrySample, Trip
-from simulator.remotes.effects import taper_span
 from simulator.store import Simulator
 
 MONDAY = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
@@ -146,7 +146,7 @@ def test_an_offline_charge_goes_on_silently(tmp_path_factory: pytest.TempPathFac
         assert electric is not None
         electric.level = 30.0
         electric.charging = replace(electric.charging, plugged=True, charger_power_kw=7.4)
-        sim.remotes.effects.start_charging(vehicle)
+        sim.operations.start_charge(vehicle)
         vehicle.state.online = False
         sim.clock.advance(1800)
         assert "charging" not in _of(samples, vehicle)
@@ -174,7 +174,7 @@ def test_remaining_time_foretells_the_end_of_the_charge(
         assert electric is not None
         electric.level = 20.0
         electric.charging = replace(electric.charging, plugged=True, charger_power_kw=11.0)
-        sim.remotes.effects.start_charging(vehicle)
+        sim.operations.start_charge(vehicle)
         first = electric.charging.remaining
         assert first is not None and electric.charging.rate_kmh > 0
         started = sim.clock.time()
@@ -194,12 +194,10 @@ def test_remaining_time_foretells_the_end_of_the_charge(
 
 
 def test_taper_span_is_the_integral_of_the_taper() -> None:
-    from simulator.remotes.effects import Effects
-
     step = 0.001
     for start in (0.0, 42.5, 80.0, 93.3, 99.9):
         steps = round((100.0 - start) / step)
-        numeric = sum(step / Effects.taper(start + (i + 0.5) * step) for i in range(steps))
+        numeric = sum(step / taper(start + (i + 0.5) * step) for i in range(steps))
         assert taper_span(start) == pytest.approx(numeric, rel=1e-4)
     assert taper_span(100.0) == 0.0
 

@@ -358,7 +358,7 @@ def test_offline_vehicle_times_out(remotes: Remotes, vid: str) -> None:
     remotes.behaviour(vid, {"online": False})
     rid = remotes.send(vid, {"horn": {"state": "Activated"}})
     advance(remotes.api, 299)
-    time.sleep(0.2)
+    remotes.api.server.wait_idle()  # a step not delivered by now waits for the clock
     assert remotes.steps(rid) == [("Pending", "Accepted")]
     assert remotes.finish(rid, 2) == [
         ("Pending", "Accepted"),
@@ -407,7 +407,7 @@ def test_scripted_failures_and_latency(remotes: Remotes, vid: str) -> None:
     remotes.behaviour(vid, {"timing": {"accept": 5, "wake": 100, "send": 5, "execute": 5}})
     rid = remotes.send(vid, {"horn": {"state": "Activated"}})
     advance(remotes.api, 100)
-    time.sleep(0.2)
+    remotes.api.server.wait_idle()  # a step not delivered by now waits for the clock
     assert remotes.steps(rid) == [("Pending", "Accepted"), ("Pending", "WakingUpVehicle")]
     assert remotes.finish(rid, 20)[-1] == ("Done", "Failed", "VehicleError")
     assert remotes.run(vid, {"lights": {"on": True}})[-1] == ("Done", "Success")  # horn only

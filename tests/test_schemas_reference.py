@@ -11,13 +11,14 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from reference import reference_available, validate_response, validate_schema
 
 from simulator.api import schemas as s
+from simulator.fleet.enums import LockedState
 
 needs_reference = pytest.mark.skipif(
     not reference_available(),
@@ -729,7 +730,7 @@ def test_durations_are_iso8601(value: timedelta, text: str) -> None:
     assert s.format_duration(value) == text
     charging = s.EnergyCharging(remainingTime=value)
     assert s.dump(charging) == {"remainingTime": text}
-    assert s.EnergyCharging.model_validate({"remainingTime": text}).remainingTime == value
+    assert s.EnergyCharging.model_validate({"remainingTime": text}).remaining_time == value
 
 
 def test_negative_duration_is_refused() -> None:
@@ -787,11 +788,11 @@ def test_legacy_members_follow_their_source(kind: str) -> None:
     assert doors_data["lockedStates"] == ["Locked", "TrunkLocked"]
     assert doors_data["lockedState"] == ["Locked"]
     # derived members are not stored: changing the source changes them
-    assert model.doorsState is not None
-    model.doorsState.lockedStates = ["SuperLocked", "TrunkUnLocked"]
+    assert model.doors_state is not None
+    model.doors_state.locked_states = [LockedState.SUPER_LOCKED, LockedState.TRUNK_UNLOCKED]
     assert s.dump(model)["doorsState"]["lockedState"] == ["SuperLocked"]
-    every = s.DoorsStateBase.model_validate({"lockedStates": list(get_args(s.LockedState))})
-    assert set(every.lockedState or []) == s.LEGACY_LOCKED_STATES
+    every = s.DoorsStateBase.model_validate({"lockedStates": list(LockedState)})
+    assert set(every.locked_state or []) == s.LEGACY_LOCKED_STATES
 
 
 def test_output_reads_back() -> None:

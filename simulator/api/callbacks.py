@@ -25,16 +25,8 @@ from simulator.api import schemas as s
 from simulator.api.context import Context, list_param, list_param_doc, page_response
 from simulator.api.http import model_response, read_json
 from simulator.api.operations import Operation, Param, v4_errors
-from simulator.attributes import (
-    Attribute,
-    PushNotifAttribute,
-    WSAttribute,
-    absolute_url,
-    check_chars,
-)
-from simulator.delivery.callbacks import Callback, CallbackStatus, CallbackType
-from simulator.errors import InvalidField
-from simulator.validation import (
+from simulator.bodies.errors import invalid
+from simulator.bodies.rules import (
     HTTPS_URL,
     NO_FORBIDDEN_CHARS,
     WS_URL,
@@ -43,6 +35,15 @@ from simulator.validation import (
     check_url,
     url_schema,
 )
+from simulator.callbacks.attributes import (
+    Attribute,
+    PushNotifAttribute,
+    WSAttribute,
+    absolute_url,
+    check_chars,
+)
+from simulator.callbacks.model import Callback, CallbackStatus, CallbackType
+from simulator.errors import InvalidField
 
 ALL_TYPES: tuple[CallbackType, ...] = (CallbackType.MONITOR, CallbackType.REMOTE)
 TypeName = Literal["Monitor", "Remote"]
@@ -186,11 +187,6 @@ class CallbacksPage(s.CollectionResult[CallbacksEmbedded]):
 
 
 # ------------------------------------------------------------------ helpers
-def _message(error: Any) -> str:
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
-
-
 def _parse(model: type[_Input], data: Any) -> Any:
     """Validate a request body: 400 naming the first offending field."""
     if not isinstance(data, dict):
@@ -198,9 +194,7 @@ def _parse(model: type[_Input], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(part) for part in first["loc"]) or "body"
-        raise InvalidField(name, f"{name} {_message(first)}") from None
+        raise invalid(exc) from None
 
 
 def canonical(subscribe: CallbackSubscribe) -> dict[str, Any]:
@@ -305,10 +299,36 @@ async def set_callback_status(request: web.Request) -> web.Response:
 
 
 # ------------------------------------------------------------------ route table
+def _op(
+    method: str,
+    path: str,
+    handler: Any,
+    op_id: str,
+    summary: str,
+    responses: dict[int, Any],
+    *,
+    params: tuple[Param, ...],
+    errors: tuple[int, ...],
+    body: type[BaseModel] | None = None,
+) -> Operation:
+    return Operation(
+        method,
+        path,
+        handler,
+        op_id,
+        summary,
+        responses,
+        params=params,
+        body=body,
+        tags=("Subscribe",),
+        errors=errors,
+    )
+
+
 def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tuple[Operation, ...]:
     """The callback operations, with the parameters every v4 operation takes."""
     cbid = "/user/callbacks/{cbid}"
-    tags = ("Subscribe",)
+    one = tuple(common)
     type_filters = tuple(
         list_param_doc(
             name,
@@ -318,7 +338,7 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
         for name in TYPE_PARAMS
     )
     return (
-        Operation(
+        _op(
             "GET",
             "/user/callbacks",
             list_callbacks,
@@ -326,65 +346,59 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
             "The user's callbacks",
             {200: CallbacksPage},
             params=(*common, *type_filters, *paging),
-            tags=tags,
             errors=v4_errors(not_found=True),
         ),
-        Operation(
+        _op(
             "POST",
             "/user/callbacks",
             create_callback,
             "setUsertVehicleRemote",
             "Register a callback",
             {200: CallbackRef},
-            params=tuple(common),
+            params=one,
             body=CallbackSubscribe,
-            tags=tags,
             errors=v4_errors(body=True),
         ),
-        Operation(
+        _op(
             "GET",
             cbid,
             get_callback,
             "getUsertRemotebyId",
             "One callback",
             {200: UserCallback},
-            params=tuple(common),
-            tags=tags,
+            params=one,
             errors=v4_errors(not_found=True),
         ),
-        Operation(
+        _op(
             "PUT",
             cbid,
             replace_callback,
             "setUsertVehicleRemoteById",
             "Replace a callback's definition",
             {202: CallbackRef},
-            params=tuple(common),
+            params=one,
             body=CallbackSubscribe,
-            tags=tags,
             errors=v4_errors(body=True, not_found=True),
         ),
-        Operation(
+        _op(
             "DELETE",
             cbid,
             delete_callback,
             "deleteUsertRemote",
             "Delete a callback",
             {204: None},
-            params=tuple(common),
-            tags=tags,
+            params=one,
             errors=v4_errors(not_found=True),
         ),
-        Operation(
+        _op(
             "PUT",
             cbid + "/status",
             set_callback_status,
             "setUserCallbackStatus",
             "Pause or resume a callback",
             {202: CallbackRef},
-            params=tuple(common),
+            params=one,
             body=CallbacksStatusSetter,
-            tags=tags,
             errors=v4_errors(body=True, not_found=True),
         ),
     )

@@ -11,20 +11,19 @@ from multidict import MultiMapping
 
 from simulator.api import render
 from simulator.api import schemas as s
-from simulator.api.app import GRANT
+from simulator.api.checks import GRANT
 from simulator.api.http import SIM, model_response
 from simulator.api.operations import Param
 from simulator.api.paging import PAGE_SIZE_MAX, paginate
 from simulator.auth.models import Grant
-from simulator.delivery.callbacks import Callback, CallbackType
+from simulator.callbacks.model import Callback, CallbackType
 from simulator.errors import ApiError, ErrorCode
 from simulator.fleet import models as m
+from simulator.paths import API_PREFIX
 from simulator.store import Simulator
 
 T = TypeVar("T")
 P = TypeVar("P", bound=s.CollectionResult[Any])
-
-API_PREFIX = "/connectedcar/v4"
 
 
 class Context:
@@ -111,7 +110,7 @@ def page_response(
     ctx: Context,
     page_type: type[P],
     items: Sequence[T],
-    to_dict: Callable[[T], dict[str, Any]],
+    to_dict: Callable[[T], Any],
     *,
     max_page_size: int = PAGE_SIZE_MAX,
 ) -> web.Response:

@@ -13,10 +13,14 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from simulator.api.schemas import ErrorBody, dump_json
-from simulator.errors import ApiError, ErrorCode, InvalidField
+from simulator.bodies.errors import invalid
+from simulator.errors import ApiError, ErrorCode
 from simulator.store import Simulator
 
 SIM = web.AppKey("simulator", Simulator)
+OPENAPI_DOCUMENT: web.AppKey[Callable[[], dict[str, Any]]] = web.AppKey("openapi_document")
+"""The OpenAPI document of everything served, set on the root app by the composition
+root (``simulator.server``), which alone sees every sub-app."""
 M = TypeVar("M", bound=BaseModel)
 
 HAL_JSON = "application/hal+json"
@@ -153,21 +157,14 @@ async def _read_json(request: web.Request) -> tuple[str, Any]:
         ) from None
 
 
-def field_error(exc: Any, prefix: str = "") -> InvalidField:
-    """The first error of a pydantic ``ValidationError`` as a 400 naming its field."""
-    first = exc.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"] if part != "__root__")
-    name = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "body")
-    return InvalidField(name, f"{name}: {first['msg']}")
-
-
 async def read_model(request: web.Request, model: type[M]) -> M:
     """The JSON body validated by ``model``: 400 naming the first offending field.
 
     Strictly, as JSON Schema reads JSON (what the OpenAPI document says): ``true`` is
-    no number and ``"5"`` no integer; a date-time is a string."""
+    no number and ``"5"`` no integer; a date-time is a string.  The 400 is every API's
+    (:func:`simulator.bodies.errors.invalid`)."""
     _, data = await _read_json(request)
     try:
         return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
-        raise field_error(exc) from None
+        raise invalid(exc) from None

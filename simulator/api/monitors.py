@@ -21,7 +21,7 @@ from simulator.api import schemas as s
 from simulator.api.context import Context, page_response
 from simulator.api.http import model_response, read_json
 from simulator.api.operations import Operation, Param, refine_schema, v4_errors
-from simulator.delivery.callbacks import CallbackType
+from simulator.callbacks.model import CallbackType
 from simulator.errors import InvalidField
 from simulator.fleet import models as m
 from simulator.monitors import params

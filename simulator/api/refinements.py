@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from simulator.api.operations import refine_schema
-from simulator.attributes import (
+from simulator.bodies.rules import NO_FORBIDDEN_CHARS, any_case
+from simulator.callbacks.attributes import (
     OWNED_HEADER_PREFIXES,
     OWNED_HEADERS,
     RESERVED_PUSH_KEYS,
@@ -25,7 +26,6 @@ from simulator.attributes import (
     AttributeBase,
     PushNotifAttribute,
 )
-from simulator.validation import NO_FORBIDDEN_CHARS, any_case
 
 __all__ = ["NO_FORBIDDEN_CHARS", "any_case", "no_forbidden_chars"]
 

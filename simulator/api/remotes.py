@@ -17,12 +17,12 @@ from simulator.api.context import Context, page_response
 from simulator.api.http import model_response, read_json
 from simulator.api.operations import Operation, Param, refine_schema, v4_errors
 from simulator.auth.models import REMOTE_SCOPES
-from simulator.delivery.callbacks import Callback, CallbackType
+from simulator.bodies.rules import NO_FORBIDDEN_CHARS, at_least_one, exactly_one, given
+from simulator.callbacks.model import Callback, CallbackType
 from simulator.errors import NotFound
 from simulator.remotes import commands
 from simulator.remotes.commands import parse_remote
 from simulator.remotes.engine import RemoteAction
-from simulator.validation import NO_FORBIDDEN_CHARS, at_least_one, exactly_one, given
 
 RemoteTypeName = Literal[
     "ThermalPreconditioning",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -9,18 +10,17 @@ from aiohttp import web
 from simulator.api import refinements as _refinements  # noqa: F401 (registers them)
 from simulator.api import render
 from simulator.api import schemas as s
-from simulator.api.app import COMMON_PARAMS, GRANT
 from simulator.api.cache import StatusCache
 from simulator.api.callbacks import callback_operations
+from simulator.api.checks import COMMON_PARAMS, GRANT
 from simulator.api.context import (
-    API_PREFIX,
     Context,
     enum_param_doc,
     list_param,
     list_param_doc,
     page_response,
 )
-from simulator.api.http import GEO_JSON, HAL_JSON, SIM, model_response
+from simulator.api.http import GEO_JSON, HAL_JSON, SIM, Handler, model_response
 from simulator.api.monitors import monitor_operations
 from simulator.api.operations import Operation, Param, path_params, v4_errors
 from simulator.api.paging import (
@@ -34,6 +34,7 @@ from simulator.api.paging import (
 from simulator.api.remotes import remote_operations
 from simulator.errors import ApiError, ErrorCode, NotFound
 from simulator.fleet import models as m
+from simulator.paths import API_PREFIX
 
 T = TypeVar("T")
 P = TypeVar("P", bound=s.CollectionResult[Any])
@@ -65,7 +66,7 @@ async def list_vehicles(request: web.Request) -> web.Response:
     prefix = (single(query, "vinPrefix") or "").upper()
     vehicles = [v for v in ctx.sim.fleet.owned_by(ctx.user_id) if v.vin.startswith(prefix)]
     return page_response(
-        ctx, s.VehiclesPage, vehicles, lambda v: render.vehicle_dict(v, ctx.base, extensions)
+        ctx, s.VehiclesPage, vehicles, lambda v: render.vehicle(v, ctx.base, extensions)
     )
 
 
@@ -97,7 +98,6 @@ async def get_status(request: web.Request) -> web.Response:
 async def get_last_position(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:position")
     privacy = vehicle.state.privacy
     if privacy in render.POSITION_HIDDEN:
         raise ApiError(
@@ -111,7 +111,6 @@ async def get_last_position(request: web.Request) -> web.Response:
 async def get_maintenance(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:telemetry")
     return model_response(render.maintenance(vehicle, ctx.base, ctx.now))
 
 
@@ -122,7 +121,7 @@ def _alerts(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> web
     alerts = filter_by_time(alerts, ranges, lambda a: a.started_at)
     visible = ctx.position_visible(vehicle)
     return page_response(
-        ctx, s.AlertsPage, alerts, lambda a: render.alert_dict(vehicle, a, ctx.base, visible)
+        ctx, s.AlertsPage, alerts, lambda a: render.alert(vehicle, a, ctx.base, visible)
     )
 
 
@@ -131,22 +130,18 @@ def _alert(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> web.
     if alert is None or (trip_id is not None and alert.trip_id != trip_id):
         raise NotFound("alert")
     visible = ctx.position_visible(vehicle)
-    return model_response(
-        s.Alert.model_validate(render.alert_dict(vehicle, alert, ctx.base, visible))
-    )
+    return model_response(render.alert(vehicle, alert, ctx.base, visible))
 
 
 async def list_alerts(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:alert")
     return _alerts(ctx, vehicle)
 
 
 async def get_alert(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:alert")
     return _alert(ctx, vehicle)
 
 
@@ -154,28 +149,24 @@ async def get_alert(request: web.Request) -> web.Response:
 async def list_alarms(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:telemetry")
     types = list_param(request.query, "type", ALARM_TYPES)
     ranges = parse_timestamps(request.query, ctx.now)
     alarms = [a for a in vehicle.alarms if not types or str(a.type) in types]
     alarms = filter_by_time(alarms, ranges, lambda a: a.at)
     visible = ctx.position_visible(vehicle)
     return page_response(
-        ctx, s.AlarmsPage, alarms, lambda a: render.alarm_dict(vehicle, a, ctx.base, visible)
+        ctx, s.AlarmsPage, alarms, lambda a: render.alarm(vehicle, a, ctx.base, visible)
     )
 
 
 async def get_alarm(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:telemetry")
     alarm = vehicle.alarm(request.match_info["aid"])
     if alarm is None:
         raise NotFound("alarm")
     visible = ctx.position_visible(vehicle)
-    return model_response(
-        s.AlarmDetails.model_validate(render.alarm_dict(vehicle, alarm, ctx.base, visible))
-    )
+    return model_response(render.alarm(vehicle, alarm, ctx.base, visible))
 
 
 # ------------------------------------------------------------------ collisions
@@ -184,7 +175,7 @@ def _collisions(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) ->
     found = [c for c in vehicle.collisions if trip_id is None or c.trip_id == trip_id]
     found = filter_by_time(found, ranges, lambda c: c.at)
     return page_response(
-        ctx, s.CollisionsPage, found, lambda c: render.collision_dict(vehicle, c, ctx.base)
+        ctx, s.CollisionsPage, found, lambda c: render.collision(vehicle, c, ctx.base)
     )
 
 
@@ -192,22 +183,18 @@ def _collision(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> 
     found = vehicle.collision(ctx.request.match_info["cid"])
     if found is None or (trip_id is not None and found.trip_id != trip_id):
         raise NotFound("collision")
-    return model_response(
-        s.Collision.model_validate(render.collision_dict(vehicle, found, ctx.base))
-    )
+    return model_response(render.collision(vehicle, found, ctx.base))
 
 
 async def list_collisions(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:collision")
     return _collisions(ctx, vehicle)
 
 
 async def get_collision(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:collision")
     return _collision(ctx, vehicle)
 
 
@@ -229,7 +216,7 @@ def _telemetry(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> 
         ctx,
         s.TelemetriesPage,
         samples,
-        lambda t: render.telemetry_dict(vehicle, t, ctx.base, visible, extensions),
+        lambda t: render.telemetry(vehicle, t, ctx.base, visible, extensions),
         max_page_size=HIGH_FREQUENCY_PAGE_SIZE_MAX,
     )
 
@@ -237,7 +224,6 @@ def _telemetry(ctx: Context, vehicle: m.Vehicle, trip_id: str | None = None) -> 
 async def list_telemetry(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:telemetry")
     return _telemetry(ctx, vehicle)
 
 
@@ -257,38 +243,34 @@ def _trips_response(ctx: Context, vehicles: list[m.Vehicle]) -> web.Response:
         ctx,
         s.TripsPage,
         pairs,
-        lambda pair: render.trip_dict(pair[0], pair[1], ctx.base, ctx.position_visible(pair[0])),
+        lambda pair: render.trip(pair[0], pair[1], ctx.base, ctx.position_visible(pair[0])),
     )
 
 
 async def list_trips(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:trip")
     return _trips_response(ctx, [vehicle])
 
 
 async def get_trip(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:trip")
     trip = _trip_of(ctx, vehicle)
     visible = ctx.position_visible(vehicle)
-    return model_response(s.Trip.model_validate(render.trip_dict(vehicle, trip, ctx.base, visible)))
+    return model_response(render.trip(vehicle, trip, ctx.base, visible))
 
 
 async def list_waypoints(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:trip")
     trip = _trip_of(ctx, vehicle)
-    ctx.require("data:position")
     points = list(trip.waypoints) if ctx.position_visible(vehicle) else []
     return page_response(
         ctx,
         s.WayPointsPage,
         points,
-        render.waypoint_dict,
+        render.position,
         max_page_size=HIGH_FREQUENCY_PAGE_SIZE_MAX,
     )
 
@@ -296,60 +278,46 @@ async def list_waypoints(request: web.Request) -> web.Response:
 async def list_trip_alerts(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:trip")
-    ctx.require("data:alert")
     return _alerts(ctx, vehicle, _trip_of(ctx, vehicle).id)
 
 
 async def get_trip_alert(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:trip")
-    ctx.require("data:alert")
     return _alert(ctx, vehicle, _trip_of(ctx, vehicle).id)
 
 
 async def list_trip_collisions(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:trip")
-    ctx.require("data:collision")
     return _collisions(ctx, vehicle, _trip_of(ctx, vehicle).id)
 
 
 async def get_trip_collision(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:trip")
-    ctx.require("data:collision")
     return _collision(ctx, vehicle, _trip_of(ctx, vehicle).id)
 
 
 async def list_trip_telemetry(request: web.Request) -> web.Response:
     ctx = Context(request)
     vehicle = ctx.vehicle()
-    ctx.require("data:trip")
-    ctx.require("data:telemetry")
     return _telemetry(ctx, vehicle, _trip_of(ctx, vehicle).id)
 
 
 async def list_user_trips(request: web.Request) -> web.Response:
     ctx = Context(request)
-    ctx.require("data:trip")
     return _trips_response(ctx, ctx.sim.fleet.owned_by(ctx.user_id))
 
 
 async def get_user_trip(request: web.Request) -> web.Response:
     ctx = Context(request)
-    ctx.require("data:trip")
     tid = request.match_info["tid"]
     for vehicle in ctx.sim.fleet.owned_by(ctx.user_id):
         trip = vehicle.trips.get(tid)
         if trip is not None:
             visible = ctx.position_visible(vehicle)
-            return model_response(
-                s.Trip.model_validate(render.trip_dict(vehicle, trip, ctx.base, visible))
-            )
+            return model_response(render.trip(vehicle, trip, ctx.base, visible))
     raise NotFound("trip")
 
 
@@ -368,6 +336,26 @@ TELEMETRY_TYPE = list_param_doc("type", TELEMETRY_TYPES, "only messages of these
 ALARM_TYPE = list_param_doc("type", ALARM_TYPES, "only alarm records of these types")
 
 
+def _scoped(handler: Handler, scopes: tuple[str, ...], *, by_vehicle: bool) -> Handler:
+    """``handler`` behind the scopes its operation declares (the ones the OpenAPI document
+    lists): each missing one answers 403 (40301) naming it, in the declared order.  The
+    path's vehicle is looked up first, so that an unknown or foreign vehicle answers as
+    it does without the scopes (403, 40302)."""
+    if not scopes:
+        return handler
+
+    @functools.wraps(handler)
+    async def scoped(request: web.Request) -> web.StreamResponse:
+        ctx = Context(request)
+        if by_vehicle:
+            ctx.vehicle()
+        for scope in scopes:
+            ctx.require(scope)
+        return await handler(request)
+
+    return scoped
+
+
 def _op(
     path: str,
     handler: Any,
@@ -379,7 +367,9 @@ def _op(
     content_type: str = "application/hal+json",
     not_found: bool | None = None,
 ) -> Operation:
-    """A read operation; 404 when the path names a record or the answer is a page."""
+    """A read operation; 404 when the path names a record or the answer is a page.
+
+    The handler is served behind its declared ``scopes`` (:func:`_scoped`)."""
     if not_found is None:
         not_found = bool(set(path_params(path)) - {"id"}) or any(
             p.name == "pageToken" for p in params
@@ -387,7 +377,7 @@ def _op(
     return Operation(
         "GET",
         path,
-        handler,
+        _scoped(handler, scopes, by_vehicle="id" in path_params(path)),
         op_id,
         summary,
         {200: model},

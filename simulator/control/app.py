@@ -10,7 +10,14 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import ConfigDict, Field, model_validator
 
-from simulator.api.http import Handler, json_response, model_response, read_model, sim_of
+from simulator.api.http import (
+    OPENAPI_DOCUMENT,
+    Handler,
+    json_response,
+    model_response,
+    read_model,
+    sim_of,
+)
 from simulator.api.operations import (
     Location,
     Operation,
@@ -21,6 +28,7 @@ from simulator.api.operations import (
 )
 from simulator.api.paging import int_param, int_query, single
 from simulator.auth.models import ALL_SCOPES, Client, User
+from simulator.bodies.rules import Timestamp
 from simulator.clock import ClockError
 from simulator.config import RateLimit, control_token_digest
 from simulator.control.base import (
@@ -33,9 +41,9 @@ from simulator.control.base import (
 from simulator.control.deliveries import DELIVERY_OPERATIONS
 from simulator.control.monitors import MONITOR_CONTROL_OPERATIONS
 from simulator.control.remotes import REMOTE_CONTROL_OPERATIONS
+from simulator.control.scenario import SCENARIO_OPERATIONS
 from simulator.errors import ApiError, ErrorCode, InvalidField, NotFound
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec
-from simulator.validation import Timestamp
 
 _J = "application/json"
 _Q: Location = "query"
@@ -409,9 +417,8 @@ def _int(request: web.Request, param: Param) -> int | None:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    from simulator.control.openapi import openapi_document  # the document covers every sub-app
-
-    return json_response(openapi_document())
+    # the document covers every sub-app: the root app holds it (simulator.server)
+    return json_response(request.config_dict[OPENAPI_DOCUMENT]())
 
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -628,6 +635,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *DELIVERY_OPERATIONS,
     *REMOTE_CONTROL_OPERATIONS,
     *MONITOR_CONTROL_OPERATIONS,
+    *SCENARIO_OPERATIONS,
 )
 
 

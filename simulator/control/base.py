@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from simulator.validation import (
+from simulator.bodies.rules import (
     at_least_one,
     check_at_least_one,
     check_exactly_one,

@@ -20,15 +20,16 @@ from simulator.api.operations import (
     control_operation,
 )
 from simulator.api.paging import int_param, int_query, single
-from simulator.attributes import Attribute, PushNotifAttribute, WSAttribute
+from simulator.bodies.rules import given
+from simulator.callbacks.attributes import Attribute, PushNotifAttribute, WSAttribute
+from simulator.callbacks.channels import BatchNotify, InlineWebhook, RetryPolicy
+from simulator.callbacks.model import CallbackType
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER
 from simulator.control.base import ControlModel, check_exactly_one, exactly_one
-from simulator.delivery.callbacks import CallbackType
 from simulator.delivery.journal import DeliveryRecord, Outcome
 from simulator.delivery.message import MonitorEvent, RemoteEvent
 from simulator.errors import InvalidField, NotFound
-from simulator.events import BatchNotify, InlineWebhook, Notification, RetryPolicy
-from simulator.validation import given
+from simulator.events import Notification
 
 _J = "application/json"
 _Q: Location = "query"

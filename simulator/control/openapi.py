@@ -10,10 +10,7 @@ from simulator.api.schemas import ErrorBody
 from simulator.api.views import OPERATIONS as API_OPERATIONS
 from simulator.auth.routes import OPERATIONS as AUTH_OPERATIONS
 from simulator.control.app import OPERATIONS as CONTROL_OPERATIONS
-
-API_PREFIX = "/connectedcar/v4"
-AUTH_PREFIX = "/am/oauth2"
-CONTROL_PREFIX = "/simulator/v1"
+from simulator.paths import API_PREFIX, AUTH_PREFIX, CONTROL_PREFIX
 
 
 @cache

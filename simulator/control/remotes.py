@@ -4,8 +4,6 @@ scripted failures), and direct injection of the data remotes depend on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,23 +14,16 @@ from simulator.api.http import model_response, read_model, sim_of
 from simulator.api.operations import Operation, control_operation
 from simulator.control.base import ControlModel
 from simulator.delivery.message import FailureCause
-from simulator.errors import InvalidField, NotFound
-from simulator.fleet.enums import (
-    AlertSeverity,
-    AlertType,
-    DoorId,
-    IgnitionType,
-    LockedState,
-    PrivacyState,
-)
+from simulator.errors import NotFound
 from simulator.fleet.models import Vehicle
-from simulator.fleet.records import Alert
+from simulator.fleet.operations import INJECTED
+from simulator.fleet.state_body import PointIn, StateInjection
 from simulator.remotes.commands import ActionName
-from simulator.remotes.effects import HOME_CHARGER_KW, HYBRID_ONBOARD_KW, Effects
 from simulator.remotes.engine import RemoteAction, ScriptedFailure
 
+__all__ = ["INJECTED", "REMOTE_CONTROL_OPERATIONS", "PointIn", "StateInjection"]
+
 _J = "application/json"
-INJECTED = "injected"  # cause of the sample a state body brings
 TAGS = ("Remotes control",)
 
 
@@ -112,52 +103,6 @@ class BehaviourState(ControlModel):
     stolen: bool
     destination: list[float] | None = None
     processes: dict[str, Any]
-
-
-class PointIn(ControlModel):
-    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
-
-
-class StateInjection(ControlModel):
-    """Set vehicle data directly (a data sample follows, as if the car reported it)."""
-
-    position: PointIn | None = None
-    ignition: IgnitionType | None = None
-    speedKmh: float | None = Field(
-        default=None, ge=0, le=300, description="moving follows: true above 0"
-    )
-    privacy: PrivacyState | None = None
-    mileageKm: float | None = Field(default=None, ge=0, le=2_000_000)
-    alerts: list[AlertType] | None = Field(
-        default=None, description="the active alerts: new ones start, missing ones end"
-    )
-
-    openDoors: list[DoorId] | None = None
-    lockedStates: list[LockedState] | None = Field(default=None, min_length=1)
-    batteryVoltage: float | None = Field(default=None, ge=0, le=16)
-    electricLevel: float | None = Field(default=None, ge=0, le=100)
-    fuelLevel: float | None = Field(default=None, ge=0, le=100)
-    plugged: bool | None = Field(
-        default=None,
-        description=(
-            "true: plugged in; it charges at once (InProgress, to 100 %, then Finished) "
-            "unless a delayed charge or a charge program makes it wait (Stopped until "
-            "then); a charge in progress goes on. false: unplugged (Disconnected). "
-            "Electric and plug-in hybrid vehicles only (else 400)"
-        ),
-    )
-    chargerPowerKw: float | None = Field(
-        default=None,
-        gt=0,
-        le=350,
-        description=(
-            "what the charger can deliver, kW (a plug-in hybrid takes at most "
-            f"{HYBRID_ONBOARD_KW:g}); with plugged true, or for a plugged vehicle; "
-            f"when plugging without it: a home wallbox, {HOME_CHARGER_KW:g} kW"
-        ),
-    )
-    airTempC: float | None = Field(default=None, ge=-60, le=60)
 
 
 def _vehicle(request: web.Request) -> Vehicle:
@@ -245,13 +190,13 @@ async def set_behaviour(request: web.Request) -> web.Response:
     body = await read_model(request, Behaviour)
     sim = sim_of(request)
     remotes = sim.remotes.of(vehicle.id)
-    state = vehicle.state
+    operations = sim.operations
     if body.online is not None:
-        state.online = body.online
+        operations.set_online(vehicle, body.online)
     if body.asleep is True:
-        state.awake_until = None
+        operations.sleep(vehicle)
     elif body.asleep is False:
-        state.awake_until = _at(sim.clock.time() + remotes.timing.awake)
+        operations.wake(vehicle, seconds=remotes.timing.awake)
     if body.driverAccepts is not None:
         remotes.driver_accepts = body.driverAccepts
     if body.wakeupLimit is not None:
@@ -279,101 +224,8 @@ async def clear_failures(request: web.Request) -> web.Response:
 async def inject_state(request: web.Request) -> web.Response:
     vehicle = _vehicle(request)
     body = await read_model(request, StateInjection)
-    sim = sim_of(request)
-    apply_state(sim.remotes.effects, vehicle, body, sim.clock.now(), alert_id=sim.ids.alert)
+    sim_of(request).operations.set_data(vehicle, body)
     return _behaviour(request, vehicle)
-
-
-def check_state(vehicle: Vehicle, body: StateInjection) -> None:
-    """Refuse what the vehicle cannot be set to (InvalidField, 400 naming the field)."""
-    electric = vehicle.state.electric
-    for name, value in (("plugged", body.plugged), ("chargerPowerKw", body.chargerPowerKw)):
-        if value is not None and electric is None:
-            raise InvalidField(
-                name,
-                f"{name}: a {vehicle.motorization} vehicle has no charging plug "
-                "(Electric and Hybrid vehicles have one)",
-            )
-    if body.chargerPowerKw is not None and electric is not None:
-        if body.plugged is False:
-            raise InvalidField("chargerPowerKw", "chargerPowerKw: an unplugged vehicle gets none")
-        if body.plugged is None and not electric.charging.plugged:
-            raise InvalidField(
-                "chargerPowerKw",
-                "chargerPowerKw: the vehicle is not plugged (send plugged: true with it)",
-            )
-
-
-def apply_state(
-    effects: Effects,
-    vehicle: Vehicle,
-    body: StateInjection,
-    now: datetime,
-    *,
-    alert_id: Callable[[], str],
-) -> None:
-    """Set the vehicle's data from a state body (the control API's, a scenario's), then
-    the vehicle reports one data sample (cause ``injected``).  Checked first, so that a
-    refused body changes nothing; plugging goes through ``Effects.plug`` / ``unplug``.
-    New alerts get their ids from ``alert_id`` (the simulator's seeded ids)."""
-    check_state(vehicle, body)
-    state = vehicle.state
-    if body.position is not None:
-        state.position = replace(
-            state.position, lon=body.position.longitude, lat=body.position.latitude
-        )
-    if body.ignition is not None:
-        state.ignition = body.ignition
-    if body.speedKmh is not None:
-        state.speed_kmh = body.speedKmh
-        state.moving = body.speedKmh > 0
-    if body.privacy is not None:
-        state.privacy = body.privacy
-    if body.mileageKm is not None:
-        state.mileage_km = body.mileageKm
-    if body.alerts is not None:
-        _set_alerts(vehicle, set(body.alerts), now, alert_id)
-    if body.openDoors is not None:
-        state.open_doors = frozenset(body.openDoors)
-    if body.lockedStates is not None:
-        state.locked_states = tuple(body.lockedStates)
-    if body.batteryVoltage is not None:
-        state.battery_voltage = body.batteryVoltage
-    if body.airTempC is not None:
-        state.air_temp_c = body.airTempC
-    if body.fuelLevel is not None and state.fuel is not None:
-        state.fuel.level = body.fuelLevel
-    electric = state.electric
-    if electric is not None and body.electricLevel is not None:
-        electric.level = body.electricLevel
-        effects.level_changed(vehicle)
-    if body.plugged is True:
-        effects.plug(vehicle, body.chargerPowerKw, cause=INJECTED)
-    elif body.plugged is False:
-        effects.unplug(vehicle, cause=INJECTED)
-    else:
-        if body.chargerPowerKw is not None:
-            effects.set_charger_power(vehicle, body.chargerPowerKw)
-        effects.sample(vehicle, INJECTED)
-
-
-def _set_alerts(
-    vehicle: Vehicle, wanted: set[AlertType], now: datetime, alert_id: Callable[[], str]
-) -> None:
-    for alert in vehicle.alerts:
-        if alert.active and alert.type not in wanted:
-            alert.ended_at = now
-    active = {alert.type for alert in vehicle.alerts if alert.active}
-    for kind in sorted(wanted - active):
-        vehicle.alerts.append(
-            Alert(
-                id=alert_id(),
-                type=kind,
-                severity=AlertSeverity.WARNING,
-                started_at=now,
-                start_position=vehicle.state.position,
-            )
-        )
 
 
 def _op(

@@ -1,109 +1,50 @@
 """The delivery engine: every notification to every channel of its callback, retried
 until delivered or dead-lettered, each attempt in the journal.
 
-One *lane* per destination (a callback's webhook, websocket or push devices;
-an older-form monitor's own webhook).  A lane has at most one send in flight;
-what piles up meanwhile goes out in the next batch (the real API batches "in
-case of lag").  A failed event waits for its retry time; later events of the
-same vehicle wait behind it so a vehicle's events stay in order, while other
-vehicles' events keep flowing.  All times are on the simulator clock except
-the network timeout, which is wall time.
+Each batch goes the way of svix's worker: *prepare* (the messages, with their
+channel's attributes: :func:`~simulator.delivery.message.prepare`), *send* (the
+channel's :mod:`~simulator.delivery.transports`), then *handle success* or *handle
+failure* (the retry schedule: :mod:`~simulator.delivery.retry`).  When each lane
+sends, in which batches and order, is :mod:`~simulator.delivery.scheduling`'s.  All
+times are on the simulator clock except the network timeout, which is wall time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import ssl
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-import aiohttp
-
-from simulator.attributes import owned_header, scrub_owned_headers
-from simulator.delivery.callbacks import Callback, CallbackRegistry, CallbackStatus
+from simulator.callbacks.channels import Attr, Channel, ChannelName
+from simulator.callbacks.model import Callback, CallbackStatus
+from simulator.callbacks.registry import CallbackRegistry
 from simulator.delivery.journal import DeadLetter, DeliveryJournal, DeliveryRecord, Outcome
-from simulator.delivery.message import (
-    Attr,
-    build_message,
-    channel_attributes,
-    expand,
-    push_message,
-    variables,
-)
+from simulator.delivery.message import prepare
 from simulator.delivery.persist import DeliveryStore, StoredPending
-from simulator.events import (
-    CHANNELS,
-    RETENTION,
-    CallbackChanged,
-    Channel,
-    EventBus,
-    Notification,
+from simulator.delivery.retry import EXPIRED, GiveUp, next_attempt, reconnect_cap, schedule_of
+from simulator.delivery.scheduling import Lane, Pending, Scheduler, lane_key
+from simulator.delivery.transports import (
+    Attempt,
+    HttpClient,
+    Outgoing,
+    PushTransport,
+    Transport,
+    WebhookTransport,
+    WebsocketTransport,
 )
+from simulator.events import CallbackChanged, EventBus, Notification
 
 if TYPE_CHECKING:
-    from simulator.clock import Clock, Timer
+    import aiohttp
+
+    from simulator.clock import Clock
     from simulator.ids import IdKind, Ids
 
 log = logging.getLogger("simulator.delivery")
-
-USER_AGENT = "connectedcar-simulator"
-_NO_VARIABLES: dict[str, str] = {}
-PUSH_OUTBOX_SIZE = 1000
-WS_BACKOFF_MAX = 30.0
-
-
-@dataclass(slots=True, eq=False)
-class Pending:
-    """One event on its way to one lane."""
-
-    seq: int
-    note: Notification
-    channel: Channel
-    attempts: int = 0
-    not_before: float = 0.0
-    since: float = 0.0  # start of the retention window (raised, or replayed)
-
-
-@dataclass(slots=True, eq=False)
-class Lane:
-    key: str
-    channel: Channel
-    callback_id: str | None
-    queue: deque[Pending] = field(default_factory=deque)
-    waiting: int = 0  # queued items with a retry time set
-    task: asyncio.Task[None] | None = None
-    timer: Timer | None = None
-    timer_due: float = 0.0
-    failures: int = 0  # consecutive failed sends (websocket backoff)
-    last_success: float | None = None
-    ws: aiohttp.ClientWebSocketResponse | None = None
-    ws_reader: asyncio.Task[None] | None = None
-    closed: bool = False
-
-    @property
-    def busy(self) -> bool:
-        return self.task is not None
-
-
-@dataclass(slots=True)
-class Attempt:
-    ok: bool
-    target: str
-    http_status: int | None = None
-    error: str | None = None
-    latency_ms: float | None = None
-
-
-def lane_key(note: Notification, channel: Channel) -> str:
-    if note.inline is not None:
-        return f"inline:{note.user_id}:{note.client_id}:{note.inline.target}"
-    return f"{note.callback_id}:{channel}"
 
 
 class DeliveryEngine:
@@ -124,38 +65,45 @@ class DeliveryEngine:
         self.ids = ids
         self.journal = DeliveryJournal(journal_capacity)
         self._default_timeout = timeout
-        self.timeout = timeout
-        self.outbox: dict[str, deque[dict[str, Any]]] = {}
-        self._ssl_factory = ssl_context
-        self._ssl: ssl.SSLContext | None = None
+        self._client = HttpClient(ssl_context, timeout)
+        push = PushTransport()
+        self.outbox = push.outbox
+        self._websocket = WebsocketTransport(self._client)
+        self._transports: dict[ChannelName, Transport] = {
+            "webhook": WebhookTransport(self._client),
+            "websocket": self._websocket,
+            "pushnotif": push,
+        }
+        self._scheduler = Scheduler(clock, self._pump)
+        self._lanes = self._scheduler.lanes
         self._data_dir = data_dir
         self._store: DeliveryStore | None = None
-        self._lanes: dict[str, Lane] = {}
-        self._session: aiohttp.ClientSession | None = None
         self._seq = 0
         self._closing = False
-        self._dropped: set[tuple[str, str]] = set()  # (lane, header) refused, said once
         bus.subscribe(Notification, self.raise_notification)
         bus.subscribe(CallbackChanged, self._on_callback_changed)
 
     @property
     def timeout(self) -> float:
         """Wall seconds a target has to answer."""
-        return self._timeout
+        return self._client.timeout
 
     @timeout.setter
     def timeout(self, seconds: float) -> None:
-        self._timeout = seconds
-        self._client_timeout = aiohttp.ClientTimeout(total=seconds)
+        self._client.timeout = seconds
+
+    @property
+    def _session(self) -> aiohttp.ClientSession | None:
+        """The HTTP session while started (a test swaps it for an offline one)."""
+        return self._client.http
+
+    @_session.setter
+    def _session(self, session: aiohttp.ClientSession | None) -> None:
+        self._client.http = session
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        self._ssl = self._ssl_factory()
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=self._ssl, limit=0, force_close=False),
-            headers={"User-Agent": USER_AGENT},
-            skip_auto_headers=("Accept-Encoding",),
-        )
+        self._client.open()
         self._closing = False
         if self._data_dir is not None:
             self._store = DeliveryStore(self._data_dir)
@@ -167,9 +115,8 @@ class DeliveryEngine:
             ids.claim("event", (event_id,))
             if callback_id:  # a deleted callback's records still name it
                 ids.claim("callback", (callback_id,))
-        for callback in store.load_callbacks():
+        for callback, removed in store.load_callbacks():
             if self.callbacks.find(callback.id) is None:
-                removed = scrub_owned_headers(callback.subscription)
                 if removed:  # accepted before the rule; never sent anyway
                     log.warning("callback %s: header attributes %s dropped: the HTTP layer "
                                 "sets them", callback.id, ", ".join(removed))  # fmt: skip
@@ -183,11 +130,9 @@ class DeliveryEngine:
         for row in store.load_pending():
             self._claim(row.note)
             self._seq = max(self._seq, row.seq)
-            channel = cast(Channel, row.channel)
+            channel = cast(ChannelName, row.channel)
             item = Pending(row.seq, row.note, channel, row.attempts, row.not_before, row.since)
-            self._lane(row.lane, item).queue.append(item)
-            if item.not_before:
-                self._lanes[row.lane].waiting += 1
+            self._scheduler.add(row.lane, item)
         restored = sum(len(lane.queue) for lane in self._lanes.values())
         if restored:
             log.info("restored %d pending deliveries from %s", restored, store.path)
@@ -215,10 +160,8 @@ class DeliveryEngine:
         one last try at once); what remains is journalled ``undelivered`` (and, with a
         data dir, kept for the next start).  Returns how many remained."""
         self._closing = True
+        self._scheduler.due_now()
         for lane in list(self._lanes.values()):
-            for item in lane.queue:
-                item.not_before = 0.0
-            lane.waiting = 0
             self._pump(lane)
         deadline = time.monotonic() + grace
         # a lane stays busy while it has something it can send (pumped after each send)
@@ -234,11 +177,9 @@ class DeliveryEngine:
             self._log(
                 [(i, None) for i in lane.queue], lane, Outcome.UNDELIVERED, "simulator stopped"
             )
-            await self._close_lane(lane)
+            await self._websocket.disconnect(lane.key)
         self._lanes.clear()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._client.close()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -261,7 +202,7 @@ class DeliveryEngine:
     def raise_notification(self, note: Notification) -> None:
         """Route one event to every channel of its destination (the bus handler)."""
         if note.inline is not None:
-            channels: Iterable[Channel] = ("webhook",)
+            channels: Iterable[ChannelName] = ("webhook",)
         else:
             callback = self.callbacks.find(note.callback_id or "")
             if (
@@ -271,15 +212,14 @@ class DeliveryEngine:
             ):
                 self._drop_unroutable(note)
                 return
-            spec = callback.subscription["callback"]
-            channels = [c for c in CHANNELS if c in spec]
+            channels = callback.channels.names
         now = self.clock.time()
         added: list[tuple[str, Pending]] = []
         for channel in channels:
             self._seq += 1
             item = Pending(self._seq, note, channel, since=now)
             key = lane_key(note, channel)
-            self._lane(key, item).queue.append(item)
+            self._scheduler.add(key, item)
             added.append((key, item))
         if self._store is not None:
             self._store.add_pending(
@@ -296,13 +236,6 @@ class DeliveryEngine:
         )  # fmt: skip
         self._journal([record])
 
-    def _lane(self, key: str, item: Pending) -> Lane:
-        lane = self._lanes.get(key)
-        if lane is None:
-            callback_id = None if item.note.inline is not None else item.note.callback_id
-            lane = self._lanes[key] = Lane(key, item.channel, callback_id)
-        return lane
-
     def replay(self, event_id: str) -> int:
         """Queue a dead-lettered event again, with a fresh retention window."""
         found = [k for k in self.journal.dead if k[0] == event_id]
@@ -310,9 +243,8 @@ class DeliveryEngine:
         for key in found:
             dead = self.journal.dead.pop(key)
             self._seq += 1
-            item = Pending(self._seq, dead.note, cast(Channel, dead.channel), since=now)
-            lane = self._lane(dead.lane, item)
-            lane.queue.append(item)
+            item = Pending(self._seq, dead.note, cast(ChannelName, dead.channel), since=now)
+            lane = self._scheduler.add(dead.lane, item)
             if self._store is not None:
                 self._store.remove_dead(event_id, dead.channel)
                 self._store.add_pending(
@@ -345,14 +277,10 @@ class DeliveryEngine:
                 self._pump(lane)
 
     def _discard(self, lane: Lane) -> None:
-        lane.closed = True
-        lane.queue.clear()
-        if lane.timer is not None:
-            lane.timer.cancel()
-        if lane.task is not None:
-            lane.task.cancel()
-        if lane.ws is not None or lane.ws_reader is not None:
-            asyncio.get_running_loop().create_task(self._close_lane(lane))
+        self._scheduler.cancel(lane)
+        connection = self._websocket.detach(lane.key)
+        if connection is not None:
+            asyncio.get_running_loop().create_task(connection.close())
 
     def _remove(self, lane: Lane) -> None:
         if self._store is not None:
@@ -360,28 +288,20 @@ class DeliveryEngine:
         self._discard(lane)
         self._lanes.pop(lane.key, None)
 
-    async def _close_lane(self, lane: Lane) -> None:
-        if lane.ws_reader is not None:
-            lane.ws_reader.cancel()
-            lane.ws_reader = None
-        if lane.ws is not None:
-            ws, lane.ws = lane.ws, None
-            with contextlib.suppress(Exception):
-                await ws.close()
-
-    # ------------------------------------------------------------ scheduling
+    # ------------------------------------------------------------ planning
     def _callback(self, lane: Lane) -> Callback | None:
         return None if lane.callback_id is None else self.callbacks.find(lane.callback_id)
 
-    def _spec(self, lane: Lane, callback: Callback | None) -> dict[str, Any] | None:
-        """The lane's channel definition now (None: the channel no longer exists)."""
+    @staticmethod
+    def _inline(note: Notification) -> Channel | None:
+        """An older-form monitor's webhook, batched as the event asks."""
+        return None if note.inline is None else note.inline.channel(note.batch_notify)
+
+    def _channel(self, lane: Lane, callback: Callback | None) -> Channel | None:
+        """The lane's channel now (None: the channel no longer exists)."""
         if lane.callback_id is None:
-            inline = lane.queue[0].note.inline if lane.queue else None
-            return None if inline is None else {"target": inline.target, "name": inline.name}
-        if callback is None:
-            return None
-        spec: dict[str, Any] | None = callback.subscription["callback"].get(lane.channel)
-        return spec
+            return self._inline(lane.queue[0].note) if lane.queue else None
+        return None if callback is None else callback.channels.get(lane.channel)
 
     def _pump(self, lane: Lane) -> None:
         """Start sending on ``lane`` if it is free and something is due."""
@@ -391,7 +311,7 @@ class DeliveryEngine:
         if plan is not None:
             lane.task = asyncio.get_running_loop().create_task(self._drain(lane, *plan))
 
-    def _plan(self, lane: Lane) -> tuple[list[Pending], dict[str, Any]] | None:
+    def _plan(self, lane: Lane) -> tuple[list[Pending], Channel] | None:
         """The next batch to send now and the channel it goes to; None (with a wake-up
         timer set when something waits) if nothing can go now."""
         if lane.closed or not lane.queue:
@@ -402,114 +322,34 @@ class DeliveryEngine:
                 return None
             if callback.status is CallbackStatus.PAUSED and not self._closing:
                 return None
-        spec = self._spec(lane, callback)
-        if spec is None:
+        channel = self._channel(lane, callback)
+        if channel is None:
             self._log([(i, None) for i in lane.queue], lane, Outcome.DROPPED,
                       f"the callback has no {lane.channel} any more")  # fmt: skip
             self._remove(lane)
             return None
         now = self.clock.time()
-        self._expire(lane, now)
+        for item in self._scheduler.expire(lane, now):
+            self._dead_letter(lane, item, EXPIRED, now)
         if not lane.queue:
             return None
-        limit = self._batch_limit(lane, spec)
-        batch = self._take(lane, now, limit)
-        if batch and lane.callback_id is None and not self._closing:
-            notify = batch[0].note.batch_notify
-            if notify is not None and len(batch) < notify.size:
-                window_end = min(i.note.raised_at for i in batch) + notify.time_window
-                if now < window_end:  # wait for more, up to the time window
-                    for item in reversed(batch):
-                        lane.queue.appendleft(item)
-                    self._wake_at(lane, window_end)
-                    return None
+        batch = self._scheduler.next_batch(lane, now, channel.limit, self._closing)
         if not batch:
-            due = min((i.not_before for i in lane.queue if i.not_before > now), default=None)
-            if due is not None:
-                self._wake_at(lane, due)
             return None
-        return batch, spec
-
-    def _wake_at(self, lane: Lane, due: float) -> None:
-        if lane.timer is not None and not lane.timer.cancelled and lane.timer_due <= due:
-            return
-        if lane.timer is not None:
-            lane.timer.cancel()
-        lane.timer_due = due
-
-        def wake() -> None:
-            lane.timer = None
-            self._pump(lane)
-
-        lane.timer = self.clock.call_at(due, wake)
-
-    def _batch_limit(self, lane: Lane, spec: dict[str, Any]) -> int:
-        if lane.channel == "pushnotif":
-            return 100
-        if lane.callback_id is None:
-            notify = lane.queue[0].note.batch_notify
-            return notify.size if notify is not None else 1
-        batch = spec.get("batch")
-        if not batch or not batch.get("enabled", True) or self._vin_query(spec):
-            return 1
-        return int(batch.get("size", 100))
-
-    @staticmethod
-    def _vin_query(spec: dict[str, Any]) -> bool:
-        return any(
-            a.get("type") == "Query" and a.get("value", "").lower() == "$vin"
-            for a in spec.get("attributes", ())
-        )
-
-    def _take(self, lane: Lane, now: float, limit: int) -> list[Pending]:
-        """Up to ``limit`` due items in order; a waiting item holds back its vehicle's."""
-        queue = lane.queue
-        if not lane.waiting:
-            return [queue.popleft() for _ in range(min(limit, len(queue)))]
-        batch: list[Pending] = []
-        kept: deque[Pending] = deque()
-        held: set[str] = set()
-        while queue and len(batch) < limit:
-            item = queue.popleft()
-            vin = item.note.vin
-            if vin in held or item.not_before > now:
-                held.add(vin)
-                kept.append(item)
-                continue
-            if item.not_before:
-                lane.waiting -= 1
-                item.not_before = 0.0
-            batch.append(item)
-        kept.extend(queue)
-        lane.queue = kept
-        return batch
-
-    def _expire(self, lane: Lane, now: float) -> None:
-        """Dead-letter what outlived the retention (e.g. kept while paused)."""
-        if now - lane.queue[0].since <= RETENTION:  # the head is the oldest but for replays
-            return
-        expired = [i for i in lane.queue if now - i.since > RETENTION]
-        lane.queue = deque(i for i in lane.queue if now - i.since <= RETENTION)
-        lane.waiting = sum(1 for i in lane.queue if i.not_before)
-        for item in expired:
-            self._dead_letter(lane, item, "retention reached (72 h) before delivery", now)
+        if lane.callback_id is None:  # batched (or not) as its first event asks
+            channel = self._inline(batch[0].note) or channel
+        return batch, channel
 
     # ------------------------------------------------------------ sending
-    async def _drain(self, lane: Lane, batch: list[Pending], spec: dict[str, Any]) -> None:
+    async def _drain(self, lane: Lane, batch: list[Pending], channel: Channel) -> None:
         """Send batch after batch while something is due: one send in flight per lane."""
         while True:
             try:
-                if lane.channel == "webhook":
-                    attempt = await self._post(lane, batch, spec)
-                elif lane.channel == "websocket":
-                    attempt = await self._frame(lane, batch, spec)
-                else:
-                    attempt = self._push(lane, batch, spec)
+                attempt = await self._send(lane, batch, channel)
             except asyncio.CancelledError:
                 lane.task = None
                 if not lane.closed:
-                    for item in reversed(batch):
-                        lane.queue.appendleft(item)
+                    self._scheduler.put_back(lane, batch)
                 raise
             except Exception as exc:  # never lose a batch to a bug in a sender
                 log.exception("delivery to %s failed unexpectedly", lane.key)
@@ -520,169 +360,63 @@ class DeliveryEngine:
             if plan is None:
                 return
             lane.task = asyncio.current_task()
-            batch, spec = plan
-
-    def _messages(
-        self, lane: Lane, batch: list[Pending], callback: Callback | None
-    ) -> tuple[list[dict[str, Any]], list[list[Attr]], list[dict[str, str]]]:
-        label = callback.label if callback is not None else None
-        messages: list[dict[str, Any]] = []
-        attrs: list[list[Attr]] = []
-        known: list[dict[str, str]] = []
-        for item in batch:
-            note = item.note
-            merged = channel_attributes(callback, note, lane.channel)
-            values = variables(note, lane.callback_id, label) if merged else _NO_VARIABLES
-            body = [a for a in merged if a.type == "Body"] if merged else []
-            messages.append(build_message(note, lane.callback_id, body, values))
-            attrs.append(merged)
-            known.append(values)
-        return messages, attrs, known
-
-    async def _post(self, lane: Lane, batch: list[Pending], spec: dict[str, Any]) -> Attempt:
-        callback = self._callback(lane)
-        messages, attrs, known = self._messages(lane, batch, callback)
-        target = str(spec["target"])
-        batched = lane.callback_id is None and batch[0].note.batch_notify is not None
-        if lane.callback_id is not None:
-            batch_spec = spec.get("batch")
-            batched = bool(batch_spec and batch_spec.get("enabled", True))
-            batched = batched and not self._vin_query(spec)
-        headers: dict[str, str] = {}
-        query: list[tuple[str, str]] = []
-        for attr in attrs[0]:
-            if attr.type not in ("Header", "Query") or (batched and attr.variable):
-                continue  # a batched POST carries only literal header and query attributes
-            if attr.type == "Header":
-                if owned_header(attr.key):
-                    self._dropped_header(lane, attr.key)
-                    continue
-                headers[attr.key] = expand(attr.value, known[0])
-            else:
-                query.append((attr.key, expand(attr.value, known[0])))
-        payload = messages if batched else messages[0]
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        # the engine alone frames the body: aiohttp derives Content-Length from these
-        # bytes and Host from the target, and no Transfer-Encoding or Expect is set
-        headers["Content-Type"] = "application/json"
-        assert self._session is not None
-        started = time.perf_counter()
-        try:
-            async with self._session.post(
-                target,
-                data=body,
-                headers=headers,
-                params=query or None,
-                allow_redirects=False,
-                timeout=self._client_timeout,
-            ) as response:
-                await response.read()
-                status = response.status
-        except aiohttp.ClientConnectorCertificateError as exc:
-            return Attempt(False, target, error=f"untrusted certificate: {exc.certificate_error}")
-        except aiohttp.ClientSSLError as exc:
-            return Attempt(False, target, error=f"TLS error: {exc}")
-        except TimeoutError:
-            return Attempt(False, target, error=f"no answer within {self.timeout:g} s")
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
-            return Attempt(False, target, error=f"connection error: {exc!r}")
-        latency = (time.perf_counter() - started) * 1000
-        ok = 200 <= status < 300
-        return Attempt(ok, target, status, None if ok else f"HTTP {status}", latency)
-
-    def _dropped_header(self, lane: Lane, key: str) -> None:
-        """A header attribute the HTTP layer owns (kept from before the rule): not sent;
-        said once per lane and key."""
-        if (lane.key, key) not in self._dropped:
-            self._dropped.add((lane.key, key))
-            log.warning("%s: header attribute %s not sent: the HTTP layer sets it", lane.key, key)
-
-    async def _frame(self, lane: Lane, batch: list[Pending], spec: dict[str, Any]) -> Attempt:
-        callback = self._callback(lane)
-        messages, _, _ = self._messages(lane, batch, callback)
-        target = str(spec["target"])
-        batch_spec = spec.get("batch")
-        batched = bool(batch_spec and batch_spec.get("enabled", True))
-        text = json.dumps(messages if batched else messages[0], separators=(",", ":"))
-        assert self._session is not None
-        started = time.perf_counter()
-        try:
-            ws = lane.ws
-            if ws is None or ws.closed:
-                await self._close_lane(lane)
-                secure = target.lower().startswith("wss:")
-                ws = await asyncio.wait_for(
-                    self._session.ws_connect(
-                        target, ssl=(self._ssl or True) if secure else False, autoping=True
-                    ),
-                    self.timeout,
-                )
-                lane.ws = ws
-                lane.ws_reader = asyncio.get_running_loop().create_task(self._read(ws))
-            await asyncio.wait_for(ws.send_str(text), self.timeout)
-        except aiohttp.ClientConnectorCertificateError as exc:
-            return Attempt(False, target, error=f"untrusted certificate: {exc.certificate_error}")
-        except TimeoutError:
-            return Attempt(False, target, error=f"no answer within {self.timeout:g} s")
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
-            await self._close_lane(lane)
-            return Attempt(False, target, error=f"connection error: {exc!r}")
-        return Attempt(True, target, None, None, (time.perf_counter() - started) * 1000)
+            batch, channel = plan
 
     @staticmethod
-    async def _read(ws: aiohttp.ClientWebSocketResponse) -> None:
-        """Drain what the target sends, so a close from its side is noticed."""
-        with contextlib.suppress(Exception):
-            async for _ in ws:
-                pass
+    def _base(lane: Lane, callback: Callback | None, note: Notification) -> tuple[Attr, ...]:
+        """The attributes of the channel ``note`` goes to (before its overrides)."""
+        if note.inline is not None:
+            return note.inline.attrs
+        current = callback.channels.get(lane.channel) if callback is not None else None
+        return current.attributes if current is not None else ()
 
-    def _push(self, lane: Lane, batch: list[Pending], spec: dict[str, Any]) -> Attempt:
+    async def _send(self, lane: Lane, batch: list[Pending], channel: Channel) -> Attempt:
+        """Prepare the batch's messages, and send them on the lane's transport."""
         callback = self._callback(lane)
-        messages, attrs, known = self._messages(lane, batch, callback)
-        label = callback.label if callback is not None else ""
-        devices = [str(d) for d in spec.get("devices", ())]
-        for message, merged, values, item in zip(messages, attrs, known, batch, strict=True):
-            headers = [a for a in merged if a.type == "Header"]
-            for device in devices:
-                box = self.outbox.setdefault(device, deque(maxlen=PUSH_OUTBOX_SIZE))
-                box.append(push_message(message, item.note, label, headers, values, device))
-        return Attempt(True, ",".join(devices), None, None, 0.0)
+        label = callback.label if callback is not None else None
+        items = [
+            prepare(i.note, lane.channel, self._base(lane, callback, i.note), lane.callback_id,
+                    label)
+            for i in batch
+        ]  # fmt: skip
+        outgoing = Outgoing(lane.key, channel, items, label or "")
+        return await self._transports[lane.channel].send(outgoing)
 
     # ------------------------------------------------------------ outcomes
     def _finish(self, lane: Lane, batch: list[Pending], attempt: Attempt) -> None:
         now = self.clock.time()
         if attempt.ok:
-            lane.failures = 0
-            lane.last_success = now
-            self._log([(i, attempt) for i in batch], lane, Outcome.DELIVERED)
-            if self._store is not None:
-                self._store.remove_pending(i.seq for i in batch)
-            callback = self._callback(lane)
-            if callback is not None and callback.status is CallbackStatus.FAILED:
-                self._set_status(callback, CallbackStatus.RUNNING)
-            return
+            self._succeeded(lane, batch, attempt, now)
+        else:
+            self._failed(lane, batch, attempt, now)
+
+    def _succeeded(self, lane: Lane, batch: list[Pending], attempt: Attempt, now: float) -> None:
+        lane.failures = 0
+        lane.last_success = now
+        self._log([(i, attempt) for i in batch], lane, Outcome.DELIVERED)
+        if self._store is not None:
+            self._store.remove_pending(i.seq for i in batch)
+        callback = self._callback(lane)
+        if callback is not None and callback.status is CallbackStatus.FAILED:
+            self._set_status(callback, CallbackStatus.RUNNING)
+
+    def _failed(self, lane: Lane, batch: list[Pending], attempt: Attempt, now: float) -> None:
+        """Each event waits for its next attempt, or is dead-lettered."""
         lane.failures += 1
         self._log([(i, attempt) for i in batch], lane, Outcome.FAILED, attempt.error)
+        cap = reconnect_cap(lane.failures) if lane.channel == "websocket" else None
         retry: list[Pending] = []
         for item in batch:
             item.attempts += 1
-            policy = item.note.retry
-            allowed = policy.retries_allowed()
-            delay = policy.delay
-            if lane.channel == "websocket":
-                delay = min(delay, WS_BACKOFF_MAX, 2.0 ** (lane.failures - 1))
-            if allowed is not None and item.attempts > allowed:
-                self._dead_letter(lane, item, f"no retry left ({policy.policy})", now)
-            elif now + delay - item.since > RETENTION:
-                self._dead_letter(lane, item, "retention reached (72 h)", now)
+            when = next_attempt(schedule_of(item.note.retry), item.attempts, item.since, now, cap)
+            if isinstance(when, GiveUp):
+                self._dead_letter(lane, item, when.reason, now)
             else:
-                item.not_before = now + delay
+                item.not_before = when
                 retry.append(item)
         if lane.closed:
             return
-        for item in reversed(retry):
-            lane.queue.appendleft(item)
-        lane.waiting += len(retry)
+        self._scheduler.retry_later(lane, retry)
         if self._store is not None:
             self._store.update_pending((i.seq, i.attempts, i.not_before) for i in retry)
 
@@ -717,12 +451,8 @@ class DeliveryEngine:
             inline = lane.queue[0].note.inline if lane.queue else None
             return inline.target if inline is not None else ""
         callback = self._callback(lane)
-        spec = callback.subscription["callback"].get(lane.channel) if callback else None
-        if not spec:
-            return ""
-        if lane.channel == "pushnotif":
-            return ",".join(spec.get("devices", ()))
-        return str(spec.get("target", ""))
+        channel = callback.channels.get(lane.channel) if callback is not None else None
+        return channel.address if channel is not None else ""
 
     def _log(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -84,6 +85,10 @@ class DeliveryJournal:
 
     def __iter__(self) -> Iterator[DeliveryRecord]:
         return iter(self._records)
+
+    def latest(self, n: int) -> list[DeliveryRecord]:
+        """The ``n`` newest records still kept, oldest first."""
+        return list(itertools.islice(reversed(self._records), n))[::-1]
 
     def counts(self) -> dict[str, int]:
         found: dict[str, int] = {}

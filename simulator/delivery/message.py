@@ -1,5 +1,5 @@
-"""What a target receives: the ``Message`` of the notification template, and the
-routing attributes of a callback applied to it.
+"""What a target receives: the ``Message`` of the notification template, with the
+routing attributes of its channel applied (:func:`prepare`), and the push form.
 
 The model here is ours, written from the template (``Message``,
 ``RemoteEvent``, ``MonitorEvent``); messages are built as plain dicts on the
@@ -11,17 +11,16 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from simulator.delivery.callbacks import Callback
+from simulator.callbacks.channels import Attr
+from simulator.callbacks.variables import channel_attributes, expand, variables
 from simulator.events import Notification
-
-_FORBIDDEN = str.maketrans("", "", "\r\n\x00")
 
 
 # ------------------------------------------------------------------ the template's model
@@ -113,42 +112,7 @@ class Message(_Model):
     vin: str
 
 
-# ------------------------------------------------------------------ attributes
-@dataclass(frozen=True, slots=True)
-class Attr:
-    type: str  # Header, Query or Body
-    key: str
-    value: str
-
-    @property
-    def variable(self) -> bool:
-        return self.value.startswith("$")
-
-
-def merge(base: Iterable[Mapping[str, str]], overrides: Iterable[Mapping[str, str]]) -> list[Attr]:
-    """The callback's attributes with a remote's or monitor's added or replaced by key."""
-    merged: dict[str, Attr] = {}
-    for source in (base, overrides):
-        for item in source:
-            attr = Attr(item.get("type", "Body"), item["key"], item["value"])
-            merged.pop(attr.key, None)  # a replaced key moves to the end, like an addition
-            merged[attr.key] = attr
-    return list(merged.values())
-
-
-def variables(note: Notification, callback_id: str | None, label: str | None) -> dict[str, str]:
-    found = {"vin": note.vin, "callbackid": callback_id or "", "callbacklabel": label or ""}
-    found.update(note.variables)
-    return found
-
-
-def expand(value: str, known: Mapping[str, str]) -> str:
-    """A ``$variable`` (any case) replaced by its value for this event; literals as is."""
-    if not value.startswith("$"):
-        return value
-    return known.get(value[1:].lower(), "").translate(_FORBIDDEN)
-
-
+# ------------------------------------------------------------------ building
 @functools.lru_cache(maxsize=4096)
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -174,19 +138,33 @@ def build_message(
     return message
 
 
-def channel_attributes(callback: Callback | None, note: Notification, channel: str) -> list[Attr]:
-    """The attributes that apply to one channel of one event."""
-    if note.inline is not None:
-        base: Iterable[Mapping[str, str]] = note.inline.attributes
-    elif callback is not None:
-        spec = callback.subscription["callback"].get(channel) or {}
-        base = spec.get("attributes", ())
-    else:
-        base = ()
-    overrides = note.overrides.get(channel, ())
-    if not base and not overrides:
-        return []
-    return merge(base, overrides)
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One event made ready for one channel: its message, the attributes that apply
+    and the values of their variables."""
+
+    note: Notification
+    message: dict[str, Any]
+    attributes: list[Attr]
+    variables: Mapping[str, str]
+
+
+_NO_VARIABLES: Mapping[str, str] = {}
+
+
+def prepare(
+    note: Notification,
+    channel: str,
+    base: tuple[Attr, ...],
+    callback_id: str | None,
+    label: str | None,
+) -> Prepared:
+    """``note`` as ``channel`` sends it: ``base`` the channel's own attributes, merged with
+    the event's overrides; ``label`` the callback's (``$CallbackLabel``)."""
+    merged = channel_attributes(base, note, channel)
+    known = variables(note, callback_id, label) if merged else _NO_VARIABLES
+    body = [a for a in merged if a.type == "Body"] if merged else []
+    return Prepared(note, build_message(note, callback_id, body, known), merged, known)
 
 
 # ------------------------------------------------------------------ push (FCM basic template)

@@ -14,10 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from simulator.delivery.callbacks import Callback, CallbackStatus, CallbackType
+from simulator.callbacks.attributes import scrub_owned_headers
+from simulator.callbacks.model import Callback, CallbackStatus, CallbackType
 from simulator.delivery.journal import DeadLetter, DeliveryRecord
 from simulator.events import Notification
-from simulator.sqlite import open_db
+from simulator.persist.sqlite import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
@@ -161,21 +162,24 @@ class DeliveryStore:
         with self._db:
             self._db.execute("DELETE FROM callbacks WHERE id = ?", (cbid,))
 
-    def load_callbacks(self) -> list[Callback]:
+    def load_callbacks(self) -> list[tuple[Callback, list[str]]]:
+        """Each callback kept, and the header attributes taken out of it: those a store
+        written before :func:`~simulator.callbacks.attributes.owned_header` was enforced
+        may hold (the caller saves it again)."""
         found = []
         for (raw,) in self._db.execute("SELECT record FROM callbacks ORDER BY rowid"):
             r = json.loads(raw)
-            found.append(
-                Callback(
-                    id=r["id"],
-                    user_id=r["user_id"],
-                    client_id=r["client_id"],
-                    label=r["label"],
-                    types=frozenset(CallbackType(t) for t in r["types"]),
-                    subscription=r["subscription"],
-                    status=CallbackStatus(r["status"]),
-                    created_at=datetime.fromisoformat(r["created_at"]),
-                    updated_at=datetime.fromisoformat(r["updated_at"]),
-                )
+            removed = scrub_owned_headers(r["subscription"])
+            callback = Callback(
+                id=r["id"],
+                user_id=r["user_id"],
+                client_id=r["client_id"],
+                label=r["label"],
+                types=frozenset(CallbackType(t) for t in r["types"]),
+                subscription=r["subscription"],
+                status=CallbackStatus(r["status"]),
+                created_at=datetime.fromisoformat(r["created_at"]),
+                updated_at=datetime.fromisoformat(r["updated_at"]),
             )
+            found.append((callback, removed))
         return found

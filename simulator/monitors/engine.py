@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from simulator.attributes import channel_overrides, scrub_owned_headers
+from simulator.callbacks.attributes import channel_overrides, scrub_owned_headers
 from simulator.errors import InvalidField, NotFound
 from simulator.events import CallbackChanged, EventBus, Notification, VehicleSample
 from simulator.fleet.models import Vehicle

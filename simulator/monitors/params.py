@@ -34,7 +34,24 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.attributes import (
+from simulator.bodies.errors import Located, invalid
+from simulator.bodies.rules import (
+    DAY,
+    HTTPS_URL,
+    NO_FORBIDDEN_CHARS,
+    Coordinate,
+    Day,
+    Input,
+    at_least_one,
+    check_url,
+    days,
+    given,
+    iso_duration,
+    rfc3339,
+    time_of_day,
+    url_schema,
+)
+from simulator.callbacks.attributes import (
     MONITOR_VARIABLES,
     Attribute,
     PushNotifAttribute,
@@ -42,30 +59,12 @@ from simulator.attributes import (
     absolute_url,
     check_chars,
 )
+from simulator.callbacks.channels import BatchNotify, InlineWebhook, RetryPolicy
 from simulator.errors import InvalidField
-from simulator.events import BatchNotify, InlineWebhook, RetryPolicy
 from simulator.fleet.enums import TelemetryKind, Weekday
 from simulator.monitors import fields as f
 from simulator.monitors.boolexp import BoolExp, BoolExpError, compile_boolexp
 from simulator.monitors.geometry import Circle, Polygon
-from simulator.validation import (
-    DAY,
-    HTTPS_URL,
-    NO_FORBIDDEN_CHARS,
-    Coordinate,
-    Day,
-    Input,
-    Located,
-    at_least_one,
-    check_url,
-    days,
-    given,
-    invalid,
-    iso_duration,
-    rfc3339,
-    time_of_day,
-    url_schema,
-)
 
 MAX_TRIGGERS = 5
 MAX_MONITORS = 5  # per vehicle, user and client (the reference)

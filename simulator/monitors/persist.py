@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.sqlite import open_db
+from simulator.persist.sqlite import open_db
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS monitors (id TEXT PRIMARY KEY, record TEXT NOT NULL);"
 

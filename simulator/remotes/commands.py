@@ -30,7 +30,14 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.attributes import (
+from simulator.bodies.errors import Located as _Located
+from simulator.bodies.errors import invalid as _invalid
+from simulator.bodies.rules import Coordinate, Day, Duration, Timestamp
+from simulator.bodies.rules import Input as _Input
+from simulator.bodies.rules import days as _days
+from simulator.bodies.rules import iso_duration_text as _iso_duration
+from simulator.bodies.rules import iso_time_text as _iso_time
+from simulator.callbacks.attributes import (
     REMOTE_VARIABLES,
     Attribute,
     PushNotifAttribute,
@@ -39,18 +46,6 @@ from simulator.attributes import (
 )
 from simulator.errors import InvalidField
 from simulator.fleet.enums import Recurrence, Weekday
-from simulator.validation import (
-    Coordinate,
-    Day,
-    Duration,
-    Timestamp,
-)
-from simulator.validation import Input as _Input
-from simulator.validation import Located as _Located
-from simulator.validation import days as _days
-from simulator.validation import invalid as _invalid
-from simulator.validation import iso_duration_text as _iso_duration
-from simulator.validation import iso_time_text as _iso_time
 
 ActionName = Literal[
     "preconditioning",

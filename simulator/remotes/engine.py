@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from simulator.attributes import channel_overrides
+from simulator.callbacks.attributes import channel_overrides
 from simulator.events import EventBus, Notification
 from simulator.fleet.models import Vehicle
 from simulator.remotes.effects import Effects, Outcome, failed
 
 if TYPE_CHECKING:
     from simulator.clock import Clock, Timer
+    from simulator.fleet.operations import FleetOperations
     from simulator.ids import Ids
     from simulator.remotes.commands import RemoteCommand
 
@@ -108,11 +109,12 @@ class VehicleRemotes:
 
 
 class RemoteEngine:
-    def __init__(self, clock: Clock, bus: EventBus, ids: Ids) -> None:
+    def __init__(self, clock: Clock, bus: EventBus, ids: Ids, operations: FleetOperations) -> None:
         self.clock = clock
         self.bus = bus
         self.ids = ids  # remote action and event ids (seeded)
-        self.effects = Effects(clock, bus)
+        self.operations = operations  # the vehicle changes
+        self.effects = Effects(clock, operations)
         self._vehicles: dict[str, VehicleRemotes] = {}
         self._generation = 0  # lifecycles of before a reset stop at their next step
 
@@ -289,10 +291,11 @@ class RemoteEngine:
         self._keep_awake(vehicle, timing)
 
     def _keep_awake(self, vehicle: Vehicle, timing: Timing) -> None:
+        """Awake ``timing.awake`` more seconds after each message (never less)."""
         until = datetime.fromtimestamp(self.clock.time() + timing.awake, UTC)
-        state = vehicle.state
-        if state.awake_until is None or state.awake_until < until:
-            state.awake_until = until
+        awake_until = vehicle.state.awake_until
+        if awake_until is None or awake_until < until:
+            self.operations.wake(vehicle, seconds=timing.awake)
 
     @staticmethod
     def _scripted(remotes: VehicleRemotes, action: str) -> str | None:

@@ -8,15 +8,13 @@ The format is documented in ``scenarios/README.md``; its JSON schema is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from simulator.errors import DomainError
+from simulator.scenario.locate import field_name, line_of, yaml_loader
 from simulator.scenario.model import (
     ClientSpec,
     Scenario,
@@ -35,6 +33,7 @@ __all__ = [
     "VehicleSpec",
     "check_redirect_uri",
     "load_scenario",
+    "parse_scenario",
 ]
 
 MAX_BYTES = 1024 * 1024
@@ -54,50 +53,19 @@ class ScenarioError(DomainError):
         self.field = field
 
 
-def _yaml(typ: str) -> YAML:
-    yaml = YAML(typ=typ, pure=True)
-    yaml.version = (1, 2)
-    return yaml
-
-
-def _field_name(loc: Sequence[str | int]) -> str:
-    name = ""
-    for part in loc:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else part)
-    return name
-
-
-def _line_of(text: str, loc: Sequence[str | int]) -> int | None:
-    """The 1-based line of ``loc`` in the document (its nearest parent that exists)."""
-    try:
-        node: Any = _yaml("rt").load(text)
-    except YAMLError:
-        return None
-    line: int | None = None
-    for part in loc:
-        lc = getattr(node, "lc", None)
-        try:
-            if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-                if lc is not None:
-                    line = lc.item(part)[0] + 1
-                node = node[part]
-            elif isinstance(part, str) and isinstance(node, dict) and part in node:
-                if lc is not None:
-                    line = lc.key(part)[0] + 1
-                node = node[part]
-            else:
-                break
-        except (KeyError, IndexError, TypeError):
-            break
-    return line
-
-
 def load_scenario(path: Path) -> Scenario:
     """Read, parse (YAML 1.2, safe) and check a scenario file."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    return parse_scenario(raw, path)
+
+
+def parse_scenario(raw: bytes | str, path: Path) -> Scenario:
+    """Parse (YAML 1.2, safe) and check a scenario's text; ``path`` names it in errors."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
     if len(raw) > MAX_BYTES:
         raise ScenarioError(path, f"the file is over {MAX_BYTES} bytes")
     try:
@@ -105,7 +73,7 @@ def load_scenario(path: Path) -> Scenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError(path, f"not UTF-8 (byte {exc.start})") from None
     try:
-        data = _yaml("safe").load(text)
+        data = yaml_loader("safe").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -130,11 +98,11 @@ def load_scenario(path: Path) -> Scenario:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         message = first["msg"].removeprefix("Value error, ")
         raise ScenarioError(
-            path, message + more, line=_line_of(text, loc), field=_field_name(loc) or "body"
+            path, message + more, line=line_of(text, loc), field=field_name(loc) or "body"
         ) from None
     problems = scenario.problems()
     if problems:
         loc, message = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ScenarioError(path, message + more, line=_line_of(text, loc), field=_field_name(loc))
+        raise ScenarioError(path, message + more, line=line_of(text, loc), field=field_name(loc))
     return scenario

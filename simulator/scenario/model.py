@@ -9,17 +9,29 @@ from __future__ import annotations
 
 import functools
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt, StrictStr
 
 from simulator.auth.models import ALL_SCOPES, check_redirect_uri
+from simulator.bodies.rules import SPACE_CHARS, rfc3339
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER, RateLimit
 from simulator.fleet import catalog
 from simulator.fleet.generate import generate_vehicle, new_faker
 from simulator.fleet.models import Motorization
-from simulator.validation import SPACE_CHARS
+from simulator.scenario.base import Name, SpecModel
+from simulator.scenario.checks import script_problems
+from simulator.scenario.script import (
+    CallbackDecl,
+    Expectation,
+    Label,
+    MonitorDecl,
+    Offset,
+    Point,
+    ReceiverDecl,
+    Step,
+)
 
 if TYPE_CHECKING:  # faker is imported where a fleet is made: start-up stays fast
     from faker import Faker
@@ -95,7 +107,6 @@ Email = Annotated[
     StrictStr, AfterValidator(_email), Field(max_length=254, json_schema_extra=EMAIL_SCHEMA)
 ]
 Secret = Annotated[StrictStr, Field(min_length=1, max_length=1024)]
-Name = Annotated[StrictStr, Field(max_length=200)]
 Scope = Annotated[
     StrictStr, AfterValidator(_scope), Field(json_schema_extra={"enum": list(ALL_SCOPES)})
 ]
@@ -103,10 +114,6 @@ RedirectUri = Annotated[StrictStr, AfterValidator(check_redirect_uri), Field(max
 ClientId = Annotated[
     StrictStr, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._~:@+-]+$")
 ]
-
-
-class SpecModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class UserSpec(SpecModel):
@@ -172,6 +179,13 @@ class VehicleGroup(VehicleSpec):
     """``count`` vehicles of one description (a scenario's ``vehicles`` entry)."""
 
     count: Annotated[StrictInt, Field(ge=1, le=1000)] = 1
+    name: Label | None = Field(
+        default=None, description="the vehicle's name in the file (then count must be 1)"
+    )
+    state: dict[str, Any] | None = Field(
+        default=None,
+        description="the control API's state body, set at the start; position may name a place",
+    )
 
 
 def _rate_limit(value: str) -> str:
@@ -179,19 +193,66 @@ def _rate_limit(value: str) -> str:
     return value
 
 
+def _start(value: object) -> object:
+    if isinstance(value, datetime):  # YAML may read a timestamp itself
+        if value.tzinfo is None:
+            raise ValueError("start must have an offset, such as 2026-03-02T06:30:00+01:00")
+        return value
+    return rfc3339(value)
+
+
 class Scenario(SpecModel):
-    """A scenario file: who exists, with which clients and vehicles, and the rate limit.
+    """A scenario file: who exists, with which clients and vehicles, and the rate limit;
+    then what it scripts (places, receivers, callbacks, monitors, a timeline) and what
+    must follow (``expect``).
 
     If ``users`` is not empty they replace the demo user, client and fleet; otherwise
     the clients and vehicles are added to them.
     """
 
+    start: Annotated[datetime, BeforeValidator(_start)] | None = Field(
+        default=None,
+        description="the simulated start (RFC 3339 with offset); default: the wall clock",
+        json_schema_extra={"type": "string", "format": "date-time"},
+    )
+    life: StrictBool | None = Field(
+        default=None, description="the living fleet runs (default: true for serve, false for run)"
+    )
     users: list[UserSpec] = Field(default_factory=list)
     clients: list[ClientSpec] = Field(default_factory=list)
     vehicles: list[VehicleGroup] = Field(default_factory=list)
     rateLimit: Annotated[StrictStr, AfterValidator(_rate_limit)] | None = Field(
         default=None, description="DAY/BURST, e.g. 100000/100; --rate-limit wins over it"
     )
+    places: dict[Label, Point] = Field(
+        default_factory=dict, description="named points, usable wherever a position is asked"
+    )
+    receivers: list[ReceiverDecl] = Field(default_factory=list)
+    callbacks: list[CallbackDecl] = Field(default_factory=list)
+    monitors: list[MonitorDecl] = Field(default_factory=list)
+    timeline: list[Step] = Field(default_factory=list)
+    expect: list[Expectation] = Field(default_factory=list)
+    until: Offset | None = Field(
+        default=None,
+        description="how long the run goes (default: the last step or within, the later)",
+    )
+
+    @property
+    def scripted(self) -> bool:
+        """Something to play: receivers, callbacks, monitors, a timeline or expectations."""
+        return bool(
+            self.receivers or self.callbacks or self.monitors or self.timeline or self.expect
+        )
+
+    @property
+    def duration(self) -> timedelta:
+        """How long a run plays: ``until``, else the last step or deadline."""
+        if self.until is not None:
+            return self.until
+        moments = [step.at for step in self.timeline]
+        moments += [e.within for e in self.expect if e.within is not None]
+        moments += [e.after for e in self.expect if e.after is not None]
+        return max(moments, default=timedelta(0))
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -202,7 +263,14 @@ class Scenario(SpecModel):
         return not self.users
 
     def problems(self) -> list[Problem]:
-        """What the field checks cannot see: duplicates, unknown users, impossible vehicles."""
+        """What the field checks cannot see: duplicates, unknown users, impossible vehicles,
+        names that refer to nothing."""
+        found = self._declaration_problems()
+        if not found:
+            found = script_problems(self)
+        return found
+
+    def _declaration_problems(self) -> list[Problem]:
         found: list[Problem] = []
         emails = {DEFAULT_USER} if self.keeps_demo else set()
         for i, user in enumerate(self.users):
@@ -237,6 +305,8 @@ class Scenario(SpecModel):
             problem = group.problem()
             if problem is not None:
                 found.append((("vehicles", i, problem[0]), problem[1]))
+            if group.name is not None and group.count != 1:
+                found.append((("vehicles", i, "count"), "a named vehicle has count 1"))
         return found
 
 

@@ -3,6 +3,7 @@
     with ThreadedSimulator(certs_dir, vehicles=3, manual_clock=True) as sim:
         token = sim.token()
         requests.get(sim.url + "/connectedcar/v4/user/vehicles", ...)
+        sim.advance(60)  # one minute of virtual time, then wait until the simulator is idle
 
 Usable as a context manager or with ``start()`` / ``stop()``; works from sync
 and async tests alike because the server owns its own event loop.
@@ -16,9 +17,10 @@ import ssl
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -31,6 +33,7 @@ from simulator.config import (
     Settings,
     control_token_digest,
 )
+from simulator.paths import AUTH_PREFIX
 from simulator.server import RunningServer, start
 from simulator.store import Simulator
 from simulator.tls import CertStore
@@ -114,12 +117,41 @@ class ThreadedSimulator:
 
     def call(self, fn: Callable[[Simulator], T]) -> T:
         """Run ``fn(simulator)`` on the server's loop and return its result."""
-        assert self._loop is not None
 
         async def run() -> T:
             return fn(self.sim)
 
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
+        return self._run(run())
+
+    def _run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        """Run ``coroutine`` on the server's loop and return its result."""
+        assert self._loop is not None, "simulator not started"
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=timeout)
+
+    def wait_idle(self, timeout: float = 30) -> None:
+        """Until the simulator is idle: no delivery in flight, nothing left to run now.
+
+        Whatever is still to happen waits for the clock (a retry, a batch window, a
+        remote's next step): after this, what has not happened will not happen before
+        the clock moves.  Sends are real I/O, so this may take wall time; never a sleep.
+        """
+        sim = self.sim
+
+        async def settle() -> None:
+            while True:
+                await sim.delivery.wait_idle()
+                await asyncio.sleep(0)  # what the last send scheduled (call_soon) runs
+                if sim.delivery.idle:
+                    return
+
+        self._run(settle(), timeout)
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the virtual clock ``seconds`` forward (firing every timer due on the way,
+        in order), then :meth:`wait_idle`; the clock's new reading."""
+        now = self.call(lambda sim: sim.clock.advance(seconds))
+        self.wait_idle()
+        return now
 
     def client_context(self) -> ssl.SSLContext:
         return self.certs.client_context()
@@ -144,7 +176,7 @@ class ThreadedSimulator:
         if scope is not None:
             form["scope"] = scope
         request = urllib.request.Request(
-            self.url + "/am/oauth2/access_token",
+            self.url + AUTH_PREFIX + "/access_token",
             data=urllib.parse.urlencode(form).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             method="POST",

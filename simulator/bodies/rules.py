@@ -1,8 +1,6 @@
-"""Validation pieces shared by every request body the domain parses (remotes, monitors).
-
-Strict JSON types, ISO 8601 durations, RFC 3339 date-times, and the 400 that names
-the first offending field as a dotted path spelt as the client sent it.  Pydantic
-only: no aiohttp.
+"""The rules request bodies are read with: strict JSON types, ISO 8601 durations,
+RFC 3339 date-times, rules between members (declared once: checked and documented),
+strings and target URLs.  Pydantic only: no aiohttp.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
-from simulator.attributes import FORBIDDEN_CHARS
+from simulator.callbacks.attributes import FORBIDDEN_CHARS
 from simulator.errors import InvalidField
 from simulator.fleet.enums import Weekday
 
@@ -26,35 +24,6 @@ _DURATION = re.compile(
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
 _TIMEDELTA: TypeAdapter[timedelta] = TypeAdapter(timedelta)
 _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
-
-
-# ------------------------------------------------------------------ errors
-class Located(ValueError):
-    """A rule broken below the model that checks it: ``path`` is relative to that model."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
-        self.message = message
-
-
-_OBJECT_ERRORS = frozenset({"model_type", "model_attributes_type", "dict_type"})
-
-
-def invalid(exc: ValidationError, prefix: tuple[str | int, ...]) -> InvalidField:
-    """The 400 for the first error, named as ``simulator.api.callbacks`` names them."""
-    first = exc.errors()[0]
-    loc: list[str | int] = [*prefix, *first["loc"]]
-    error = first.get("ctx", {}).get("error")
-    if isinstance(error, Located):
-        loc.extend(error.path)
-        message = error.message
-    elif first["type"] in _OBJECT_ERRORS:
-        message = "must be a JSON object"
-    else:
-        message = str(first["msg"]).removeprefix("Value error, ")
-    name = ".".join(str(part) for part in loc) or "body"
-    return InvalidField(name, f"{name} {message}")
 
 
 # ------------------------------------------------------------------ scalar rules
@@ -177,7 +146,7 @@ SPACE_CHARS = (
 NO_FORBIDDEN_CHARS: dict[str, Any] = {
     "not": {"pattern": "[" + "".join(f"\\x{ord(c):02x}" for c in sorted(FORBIDDEN_CHARS)) + "]"}
 }
-"""JSON Schema of :func:`simulator.attributes.check_chars`: no CR, LF or NUL anywhere."""
+"""JSON Schema of :func:`simulator.callbacks.attributes.check_chars`: no CR, LF or NUL anywhere."""
 
 
 # ------------------------------------------------------------------ URLs of targets
@@ -198,7 +167,7 @@ _PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9
 _HOST_PORT_PATH = f"://[A-Za-z0-9.-]+(?::{_PORT})?(?:[/?#][^{SPACE_CHARS}\\x00]*)?$"
 HTTPS_URL = f"^{any_case('https')}{_HOST_PORT_PATH}"
 """A webhook target: an https URL naming a host or an IPv4 address, any port, any path
-(:func:`simulator.attributes.absolute_url` accepts each of them)."""
+(:func:`simulator.callbacks.attributes.absolute_url` accepts each of them)."""
 WS_URL = f"^{any_case('ws')}[sS]?{_HOST_PORT_PATH}"
 """A websocket target: ws:// or wss://, as :data:`HTTPS_URL`."""
 _SPACE = f"[{SPACE_CHARS}\\x00]"

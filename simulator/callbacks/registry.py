@@ -1,47 +1,20 @@
 """The callbacks of each user and client: what to notify, and whether it is running.
 
 Pure domain: no HTTP here.  The API layer validates a subscription and hands
-its canonical form (a JSON-ready dict) to the :class:`CallbackRegistry`.
+its canonical form (a JSON-ready dict) to the :class:`CallbackRegistry`; the
+callback reads its typed channels from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from simulator.callbacks.model import Callback, CallbackStatus, CallbackType, Owner
 from simulator.errors import NotFound
 from simulator.events import CallbackChanged, EventBus
 from simulator.ids import Ids
-
-
-class CallbackType(StrEnum):
-    MONITOR = "Monitor"
-    REMOTE = "Remote"
-
-
-class CallbackStatus(StrEnum):
-    RUNNING = "Running"
-    PAUSED = "Paused"
-    FAILED = "Failed"
-
-
-@dataclass(slots=True)
-class Callback:
-    id: str
-    user_id: str
-    client_id: str
-    label: str
-    types: frozenset[CallbackType]
-    subscription: dict[str, Any]
-    status: CallbackStatus
-    created_at: datetime
-    updated_at: datetime
-
-
-Owner = tuple[str, str]
 
 
 class CallbackRegistry:
@@ -139,9 +112,7 @@ class CallbackRegistry:
         now: datetime,
     ) -> Callback:
         callback = self.get(user_id, client_id, cbid)
-        callback.label = label
-        callback.types = frozenset(types)
-        callback.subscription = subscription
+        callback.define(label, frozenset(types), subscription)
         callback.updated_at = now
         self._changed(cbid, "replaced")
         return callback

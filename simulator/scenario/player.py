@@ -1,0 +1,553 @@
+"""Playing a scenario on a running simulator: the same HTTPS requests a user's app and a
+tester would make (token, callbacks, monitors, remotes, control API), a timeline on the
+simulator's clock, and the judge watching what arrives.
+
+Headless (:meth:`Player.run`, for ``python -m simulator run``) the clock is manual: the
+player moves it from one due timer to the next and lets every send in flight finish at
+each instant, so the run goes as fast as the machine allows and gives the same result
+each time.  Live (:meth:`Player.start_live`, for ``serve --scenario``) the steps are
+timers on the chosen clock and the judge looks every half second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from simulator.config import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_PASSWORD,
+    DEFAULT_USER,
+)
+from simulator.errors import DomainError
+from simulator.events import VehicleSample
+from simulator.scenario import ScenarioError
+from simulator.scenario.checks import RECEIVER_PREFIX, callback_client, callback_user
+from simulator.scenario.judge import OPEN, Judge, Result
+from simulator.scenario.locate import field_name, line_of
+from simulator.scenario.receivers import Receiver
+from simulator.scenario.script import Point, Step
+
+if TYPE_CHECKING:
+    from simulator.scenario.model import Scenario
+    from simulator.store import Simulator
+    from simulator.tls import CertStore
+
+__all__ = ["Player", "Progress"]
+
+log = logging.getLogger("simulator.scenario")
+
+API = "/connectedcar/v4"
+CONTROL = "/simulator/v1"
+REALM = "clientsB2CPeugeot"
+
+
+@dataclass
+class Progress:
+    """What a progress display shows."""
+
+    now: float
+    start: float
+    end: float
+    steps_done: int
+    steps: int
+    decided: int
+    expectations: int
+
+
+class StepFailed(DomainError):
+    """A step the simulator refused while playing (a 4xx answer)."""
+
+
+def _loc(field: str) -> tuple[str | int, ...]:
+    """An API error's field (``triggerParam.triggers.0.zone`` or ``a[0].b``) as a path."""
+    parts: list[str | int] = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field):
+        token = name or index
+        parts.append(int(token) if token.isdigit() else token)
+    return tuple(parts)
+
+
+class Player:
+    def __init__(
+        self,
+        scenario: Scenario,
+        path: Path,
+        text: str,
+        sim: Simulator,
+        url: str,
+        certs: CertStore,
+        *,
+        control_token: str | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.path = path
+        self.text = text
+        self.sim = sim
+        self.url = url
+        self.certs = certs
+        self._control_headers = (
+            {"Authorization": f"Bearer {control_token}"} if control_token else {}
+        )
+        self.receivers: dict[str, Receiver] = {}
+        self._session: aiohttp.ClientSession | None = None
+        self._tokens: dict[tuple[str, str], str] = {}
+        self._callback_owner: dict[str, tuple[str, str]] = {}  # name -> (user, client)
+        self._dirty: set[str] = set()  # vehicle ids sampled since last looked at
+        self._seen_records = 0
+        self._fed: dict[str, int] = {}  # arrivals handed to the judge, per receiver
+        self.steps_done = 0
+        self.start = sim.clock.time()
+        self.judge = Judge(
+            scenario.expect, self.start, self.start + scenario.duration.total_seconds()
+        )
+        self._live: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._timers: list[Any] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.error: str | None = None
+        self.finished = False
+
+    # ------------------------------------------------------------ set-up
+    async def setup(self) -> None:
+        """Receivers listen; named vehicles get their state; callbacks and monitors are
+        registered as their users would.  A body the API refuses raises ScenarioError
+        at its line in the file."""
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=self.certs.client_context()),
+        )
+        context = self.certs.webhook_server_context()
+        for decl in self.scenario.receivers:
+            receiver = Receiver(decl.name, decl.kind, decl.status, self.sim.clock.time, context)
+            await receiver.start()
+            self.receivers[decl.name] = receiver
+            self._fed[decl.name] = 0
+        self._unsubscribe = self.sim.bus.subscribe(VehicleSample, self._sampled)
+        names = self.judge.names
+        for name, vehicle_id in self.sim.named_vehicles.items():
+            names.vehicles[name] = vehicle_id
+            vehicle = self.sim.fleet.get(vehicle_id)
+            assert vehicle is not None
+            names.vins[name] = vehicle.vin
+        for i, group in enumerate(self.scenario.vehicles):
+            if group.name is not None and group.state is not None:
+                await self._state(group.name, dict(group.state), ("vehicles", i, "state"))
+        for i, callback in enumerate(self.scenario.callbacks):
+            await self._register_callback(i, callback.name, callback.client, callback.body)
+        for i, monitor in enumerate(self.scenario.monitors):
+            await self._create_monitor(
+                i, monitor.name, monitor.vehicle, monitor.callback, monitor.body
+            )
+        self._observe()
+
+    async def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        if self._live is not None:
+            self._live.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._live
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        for receiver in self.receivers.values():
+            await receiver.stop()
+        if self._session is not None:
+            await self._session.close()
+
+    def _sampled(self, sample: VehicleSample) -> None:
+        self._dirty.add(sample.vehicle_id)
+
+    # ------------------------------------------------------------ HTTP
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        auth: tuple[str, str] | None = None,
+        where: tuple[str | int, ...] | None = None,
+    ) -> Any:
+        """One request (as ``auth``'s user and client for the API); a 4xx is the file's
+        fault (ScenarioError at ``where``)."""
+        assert self._session is not None
+        headers = dict(self._control_headers) if path.startswith(CONTROL) else {}
+        params: dict[str, str] = {}
+        if auth is not None:
+            token = await self._token(*auth)
+            headers = {"Authorization": f"Bearer {token}", "x-introspect-realm": REALM}
+            params["client_id"] = auth[1]
+        async with self._session.request(
+            method, self.url + path, json=body, headers=headers, params=params
+        ) as response:
+            answer = (
+                await response.json(content_type=None) if response.content_length != 0 else None
+            )
+            if response.status < 400:
+                return answer
+        message = answer.get("message", "") if isinstance(answer, dict) else str(answer)
+        field = answer.get("debug") if isinstance(answer, dict) else None
+        if where is None:
+            raise StepFailed(f"{method} {path}: {response.status} {message}")
+        loc = (*where, *_loc(field)) if isinstance(field, str) and field != "body" else where
+        raise ScenarioError(
+            self.path,
+            message or f"refused ({response.status})",
+            line=line_of(self.text, loc),
+            field=field_name(loc),
+        )
+
+    async def _token(self, user: str, client: str) -> str:
+        key = (user, client)
+        if key not in self._tokens:
+            password = next(
+                (u.password for u in self.scenario.users if u.email.lower() == user),
+                DEFAULT_PASSWORD if user == DEFAULT_USER else "",
+            )
+            secret = next(
+                (c.clientSecret for c in self.scenario.clients if c.clientId == client),
+                DEFAULT_CLIENT_SECRET if client == DEFAULT_CLIENT_ID else "",
+            )
+            assert self._session is not None
+            form = {"grant_type": "password", "username": user, "password": password}
+            basic = base64.b64encode(f"{client}:{secret}".encode()).decode()
+            async with self._session.post(
+                self.url + "/am/oauth2/access_token",
+                data=form,
+                headers={"Authorization": f"Basic {basic}"},
+            ) as response:
+                answer = await response.json(content_type=None)
+                if response.status != 200:
+                    raise StepFailed(f"no token for {user} with {client}: {answer}")
+            self._tokens[key] = str(answer["access_token"])
+        return self._tokens[key]
+
+    def _owner_key(self, vehicle: str) -> tuple[str, str]:
+        vehicle_obj = self.sim.fleet.get(self.judge.names.vehicles[vehicle])
+        assert vehicle_obj is not None
+        user = next(u for u in self.sim.identity.users.values() if u.id == vehicle_obj.owner)
+        email = user.email.lower()
+        client = callback_client(self.scenario, email, None) or next(
+            iter(self.sim.identity.clients)
+        )
+        return email, client
+
+    # ------------------------------------------------------------ declarations
+    def _place(self, value: Any) -> dict[str, float]:
+        if isinstance(value, str):
+            point = self.scenario.places[value]
+        elif isinstance(value, Point):
+            point = value
+        else:
+            return dict(value)
+        return {"longitude": float(point.longitude), "latitude": float(point.latitude)}
+
+    def _with_receivers(self, body: Any) -> Any:
+        if isinstance(body, str) and body.startswith(RECEIVER_PREFIX):
+            return self.receivers[body.removeprefix(RECEIVER_PREFIX)].url
+        if isinstance(body, dict):
+            return {k: self._with_receivers(v) for k, v in body.items()}
+        if isinstance(body, list):
+            return [self._with_receivers(v) for v in body]
+        return body
+
+    async def _register_callback(
+        self, i: int, name: str, client: str | None, body: dict[str, Any]
+    ) -> None:
+        decl = self.scenario.callbacks[i]
+        email = callback_user(self.scenario, decl)
+        assert email is not None
+        client_id = callback_client(self.scenario, email, client)
+        assert client_id is not None
+        answer = await self._call(
+            "POST",
+            API + "/user/callbacks",
+            self._with_receivers(body),
+            auth=(email, client_id),
+            where=("callbacks", i, "body"),
+        )
+        self.judge.names.callbacks[name] = str(answer["callbackId"])
+        self._callback_owner[name] = (email, client_id)
+
+    async def _create_monitor(
+        self, i: int, name: str, vehicle: str, callback: str | None, body: dict[str, Any]
+    ) -> None:
+        names = self.judge.names
+        vid = names.vehicles[vehicle]
+        if callback is not None:
+            token = self._callback_owner[callback]
+            path = f"{API}/user/vehicles/{vid}/callbacks/{names.callbacks[callback]}/monitors"
+        else:
+            token = self._owner_key(vehicle)
+            path = f"{API}/user/vehicles/{vid}/monitors"
+        answer = await self._call(
+            "POST", path, self._with_receivers(body), auth=token, where=("monitors", i, "body")
+        )
+        names.monitors[name] = str(answer.get("monitorId") or answer.get("mid"))
+
+    async def _state(
+        self, vehicle: str, body: dict[str, Any], where: tuple[str | int, ...] | None
+    ) -> None:
+        body.pop("vehicle", None)
+        if "position" in body:
+            body["position"] = self._place(body["position"])
+        vid = self.judge.names.vehicles[vehicle]
+        await self._call("PATCH", f"{CONTROL}/vehicles/{vid}/state", body, where=where)
+
+    # ------------------------------------------------------------ steps
+    async def do(self, index: int, step: Step) -> None:
+        """Play one timeline step (a refused one: ScenarioError at its line)."""
+        where: tuple[str | int, ...] = ("timeline", index, step.action)
+        detail = step.detail
+        names = self.judge.names
+        action = step.action
+        if action in ("state", "behaviour"):
+            body = dict(detail)
+            vehicle = str(body.pop("vehicle"))
+            if action == "state":
+                await self._state(vehicle, body, where)
+            else:
+                vid = names.vehicles[vehicle]
+                await self._call(
+                    "PATCH", f"{CONTROL}/vehicles/{vid}/remote-behaviour", body, where=where
+                )
+        elif action == "drive":
+            body = {"to": self._place(detail.to)}
+            if detail.speedKmh is not None:
+                body["speedKmh"] = detail.speedKmh
+            vid = names.vehicles[detail.vehicle]
+            await self._call("POST", f"{CONTROL}/vehicles/{vid}/drive", body, where=where)
+        elif action == "remote":
+            vid = names.vehicles[detail.vehicle]
+            cbid = names.callbacks[detail.callback]
+            token = self._callback_owner[detail.callback]
+            answer = await self._call(
+                "POST",
+                f"{API}/user/vehicles/{vid}/callbacks/{cbid}/remotes",
+                self._with_receivers(detail.body),
+                auth=token,
+                where=(*where, "body"),
+            )
+            names.remotes[detail.name or f"timeline[{index}]"] = str(answer["remoteActionId"])
+        elif action == "receiver":
+            await self.receivers[detail.name].set(status=detail.status, down=detail.down)
+        else:
+            await self._vehicle_step(action, detail, where)
+        self.steps_done += 1
+
+    async def _vehicle_step(self, action: str, detail: Any, where: tuple[str | int, ...]) -> None:
+        names = self.judge.names
+        if action in ("monitor", "callback"):
+            await self._status_step(action, detail, where)
+            return
+        if action == "replay":
+            answer = await self._call("GET", f"{CONTROL}/deliveries/dead-letters", where=where)
+            cbid = names.callbacks.get(detail.callback) if detail.callback else None
+            for dead in answer["deadLetters"]:
+                if cbid is None or dead.get("callbackId") == cbid:
+                    event = dead["eventId"]
+                    await self._call(
+                        "POST", f"{CONTROL}/deliveries/dead-letters/{event}/replay", where=where
+                    )
+            return
+        if action == "life":
+            await self._call("PUT", f"{CONTROL}/fleet/life", {"enabled": detail}, where=where)
+            return
+        if action == "rateLimit":
+            body = detail.model_dump(exclude={"client"})
+            await self._call(
+                "PUT", f"{CONTROL}/clients/{detail.client}/rate-limit", body, where=where
+            )
+            return
+        vid = names.vehicles[detail.vehicle]
+        state_bodies: dict[str, dict[str, Any]] = {
+            "plug": {"plugged": True}
+            | ({"chargerPowerKw": detail.powerKw} if getattr(detail, "powerKw", None) else {}),
+            "unplug": {"plugged": False},
+            "privacy": {"privacy": getattr(detail, "state", None)},
+            "alerts": {"alerts": getattr(detail, "active", None)},
+        }
+        if action in state_bodies:
+            await self._call(
+                "PATCH", f"{CONTROL}/vehicles/{vid}/state", state_bodies[action], where=where
+            )
+        elif action in ("sleep", "wake"):
+            body = {"asleep": action == "sleep"}
+            await self._call(
+                "PATCH", f"{CONTROL}/vehicles/{vid}/remote-behaviour", body, where=where
+            )
+        elif action == "failures":
+            body = detail.model_dump(exclude={"vehicle"}, exclude_none=True)
+            await self._call("POST", f"{CONTROL}/vehicles/{vid}/remote-failures", body, where=where)
+
+    async def _status_step(self, action: str, detail: Any, where: tuple[str | int, ...]) -> None:
+        names = self.judge.names
+        if action == "callback":
+            token = self._callback_owner[detail.name]
+            path = f"{API}/user/callbacks/{names.callbacks[detail.name]}"
+        else:
+            monitor = next(m for m in self.scenario.monitors if m.name == detail.name)
+            vid = names.vehicles[monitor.vehicle]
+            if monitor.callback is not None:
+                token = self._callback_owner[monitor.callback]
+                cbid = names.callbacks[monitor.callback]
+                mid = names.monitors[detail.name]
+                path = f"{API}/user/vehicles/{vid}/callbacks/{cbid}/monitors/{mid}"
+            else:
+                token = self._owner_key(monitor.vehicle)
+                path = f"{API}/user/vehicles/{vid}/monitors/{names.monitors[detail.name]}"
+        if detail.delete:
+            await self._call("DELETE", path, auth=token, where=where)
+        else:
+            await self._call(
+                "PUT", path + "/status", {"status": detail.status}, auth=token, where=where
+            )
+
+    # ------------------------------------------------------------ watching
+    def _observe(self) -> None:
+        """Hand the judge what happened since it last looked (not the states: async)."""
+        judge = self.judge
+        journal = self.sim.delivery.journal
+        new = journal.total - self._seen_records
+        if new > 0:
+            for record in journal.latest(new):
+                judge.feed_record(record)
+            self._seen_records = journal.total
+        fresh = []
+        for receiver in self.receivers.values():
+            arrivals = receiver.arrivals
+            if len(arrivals) > self._fed[receiver.name]:
+                fresh.extend(arrivals[self._fed[receiver.name] :])
+                self._fed[receiver.name] = len(arrivals)
+        fresh.sort(key=lambda a: a.at)
+        for arrival in fresh:
+            judge.feed_arrival(arrival)
+
+    async def _look_at_states(self) -> None:
+        watched = self.judge.watched_vehicles()
+        if not watched or not self._dirty:
+            self._dirty.clear()
+            return
+        names = self.judge.names
+        dirty, self._dirty = self._dirty, set()
+        for vehicle in watched:
+            vid = names.vehicles.get(vehicle)
+            if vid is None or vid not in dirty:
+                continue
+            token = self._owner_key(vehicle)
+            status = await self._call("GET", f"{API}/user/vehicles/{vid}/status", auth=token)
+            self.judge.samples.setdefault(vehicle, []).append((self.sim.clock.time(), status))
+
+    async def _settle(self) -> None:
+        """Until no send is in flight and what the receivers got is counted."""
+        await self.sim.delivery.wait_idle()
+        if any(r.kind == "websocket" for r in self.receivers.values()):
+            for _ in range(20):  # frames are read by the receiver's own task
+                await asyncio.sleep(0)
+        await self._look_at_states()
+        self._observe()
+
+    # ------------------------------------------------------------ headless
+    async def run(self, progress: Callable[[Progress], None] | None = None) -> list[Result]:
+        """The whole timeline on a manual clock, then the verdicts."""
+        clock = self.sim.clock
+        self._dirty.update(self.judge.names.vehicles.values())
+        await self._settle()
+        steps = sorted(enumerate(self.scenario.timeline), key=lambda pair: pair[1].at)
+        shown = 0.0
+
+        def report() -> None:
+            nonlocal shown
+            if progress is None or time.monotonic() - shown < 0.1:
+                return
+            shown = time.monotonic()
+            progress(self.progress())
+
+        for index, step in steps:
+            await self._advance_to(self.start + step.at.total_seconds(), report)
+            await self.do(index, step)
+            await self._settle()
+            self.judge.decide(clock.time())
+            report()
+        await self._advance_to(self.judge.end, report)
+        self.finished = True
+        results = self.judge.decide(clock.time(), final=True)
+        if progress is not None:
+            progress(self.progress())
+        return results
+
+    async def _advance_to(self, target: float, report: Callable[[], None]) -> None:
+        clock = self.sim.clock
+        while True:
+            await self._settle()
+            due = clock.next_due()
+            if due is None or due > target:
+                break
+            clock.advance(max(0.0, due - clock.time()))
+            self.judge.decide(clock.time())
+            report()
+        clock.advance(max(0.0, target - clock.time()))
+        await self._settle()
+
+    def progress(self) -> Progress:
+        results = self.judge.results
+        return Progress(
+            now=self.sim.clock.time(),
+            start=self.start,
+            end=self.judge.end,
+            steps_done=self.steps_done,
+            steps=len(self.scenario.timeline),
+            decided=sum(1 for r in results if r.state != OPEN),
+            expectations=len(results),
+        )
+
+    # ------------------------------------------------------------ live
+    def start_live(self) -> None:
+        """Steps as timers on the running clock; the judge looks twice a second."""
+        loop = asyncio.get_running_loop()
+        steps = sorted(enumerate(self.scenario.timeline), key=lambda pair: pair[1].at)
+        chain: asyncio.Lock = asyncio.Lock()
+
+        def due(index: int, step: Step) -> Callable[[], None]:
+            async def play() -> None:
+                async with chain:  # steps of one instant keep the file's order
+                    try:
+                        await self.do(index, step)
+                    except (DomainError, aiohttp.ClientError) as exc:
+                        self.error = str(exc)
+                        log.warning("scenario step %d failed: %s", index, exc)
+
+            def fire() -> None:
+                task = loop.create_task(play())
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+            return fire
+
+        for index, step in steps:
+            at = self.start + step.at.total_seconds()
+            self._timers.append(self.sim.clock.call_at(at, due(index, step)))
+        self._live = loop.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            with contextlib.suppress(DomainError, aiohttp.ClientError):
+                await self._look_at_states()
+            self._observe()
+            now = self.sim.clock.time()
+            final = now >= self.judge.end and self.steps_done == len(self.scenario.timeline)
+            self.judge.decide(now, final=final)
+            if final:
+                self.finished = True
+                return
