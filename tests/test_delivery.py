@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,24 +97,11 @@ def settle(api: ApiClient) -> None:
     api.server.wait_idle()
 
 
-def wait_until(what: Callable[[], bool], timeout: float = 10.0, message: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if what():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting: {message}")
-
-
 def wait_outcomes(api: ApiClient, outcome: str, count: int, **filters: str) -> list[Any]:
-    found: list[Any] = []
-
-    def enough() -> bool:
-        nonlocal found
-        found = journal(api, outcome=outcome, **filters)
-        return len(found) >= count
-
-    wait_until(enough, message=f"{count} {outcome} records, have {found}")
+    """Once the simulator is idle, the journal holds at least ``count`` such records."""
+    settle(api)
+    found: list[Any] = journal(api, outcome=outcome, **filters)
+    assert len(found) >= count, f"{count} {outcome} records wanted, have {found}"
     return found
 
 
@@ -210,7 +196,7 @@ def test_batched_posts_fill_up_while_the_receiver_is_slow(
     )
     hook.set_delay(0.3)
     ids = raise_events(api, 1)
-    wait_until(lambda: len(hook.received) == 1, message="first POST in flight")
+    assert len(hook.wait_received(1)) == 1  # the first POST is in flight
     ids += raise_events(api, 24)  # they pile up while the first POST is in flight
     messages = hook.wait_for_messages(25, timeout=20)
     requests_ = hook.accepted()
@@ -404,11 +390,13 @@ def test_72_hours_of_refusals_dead_letter_and_fail_the_callback_then_replay(
         assert "status" in answer, answer
         return str(answer["status"])
 
-    wait_until(lambda: status() == "Failed", message="callback Failed")
+    settle(api)
+    assert status() == "Failed"
     hook.set_default(200)
     assert control(api, "POST", f"/deliveries/dead-letters/{event_id}/replay") == {"replayed": 1}
     assert ids_of(hook.wait_for_messages(1)) == [event_id]
-    wait_until(lambda: status() == "Running", message="callback Running again")
+    settle(api)
+    assert status() == "Running"
     assert control(api, "GET", "/deliveries/dead-letters")["deadLetters"] == []
 
 
@@ -524,7 +512,7 @@ def test_websocket_frames_and_reconnection(
     assert ids_of(messages) == ids
     assert messages[0]["attributes"] == [{"key": "car", "value": VIN}]
     ws.go_down()
-    time.sleep(0.2)  # the close reaches the simulator's reader (it does: no absence proven)
+    api.server.wait_websockets_closed()  # the simulator knows the target went down
     later = raise_events(api, 1)
     wait_outcomes(api, "failed", 1, channel="websocket")
     ws.come_up()
@@ -532,7 +520,6 @@ def test_websocket_frames_and_reconnection(
         advance(api, 10)
         if len(ws.messages()) >= 3:
             break
-        time.sleep(0.2)
     assert ids_of(ws.wait_for_messages(3)) == ids + later
     assert ws.connections == 2
     delivered = journal(api, channel="websocket", outcome="delivered")
@@ -551,15 +538,8 @@ def test_push_outbox_holds_the_fcm_shape(api: ApiClient) -> None:
         },
     )
     (event_id,) = raise_events(api, label="Lock doors")
-    outbox: list[Any] = []
-
-    def arrived() -> bool:
-        nonlocal outbox
-        outbox = control(api, "GET", "/push/device-a")["messages"]
-        return bool(outbox)
-
-    wait_until(arrived, message="push in the outbox")
-    (push,) = outbox
+    settle(api)
+    (push,) = control(api, "GET", "/push/device-a")["messages"]
     assert push["name"] == "deliveries"
     assert push["token"] == "device-a"
     assert push["data"]["car"] == VIN

@@ -84,13 +84,11 @@ class Served:
         return found
 
     def wait_journal(self, outcome: str, count: int) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            found = self.journal(outcome=outcome)
-            if len(found) >= count:
-                return found
-            time.sleep(0.05)
-        raise AssertionError(f"wanted {count} {outcome}, journal: {self.journal()}")
+        """Once no send is in flight, the journal holds at least ``count`` such records."""
+        self.call("POST", "/simulator/v1/deliveries/wait-idle")
+        found = self.journal(outcome=outcome)
+        assert len(found) >= count, f"wanted {count} {outcome}, journal: {self.journal()}"
+        return found
 
     def stop(self, signum: int) -> int:
         self.process.send_signal(signum)

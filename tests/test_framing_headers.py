@@ -14,7 +14,6 @@ import json
 import sqlite3
 import ssl
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,10 +260,8 @@ def header(key: str, value: str = "x") -> dict[str, str]:
 
 def wait_idle(api: ApiClient, timeout: float = 10.0) -> None:
     """Every event raised so far has had its attempt (no lane queued or in flight)."""
-    deadline = time.monotonic() + timeout
-    while control(api, "GET", "/deliveries/pending")["lanes"]:
-        assert time.monotonic() < deadline, "deliveries still pending"
-        time.sleep(0.02)
+    api.server.wait_idle(timeout)
+    assert not control(api, "GET", "/deliveries/pending")["lanes"], "deliveries still pending"
 
 
 def outcomes(api: ApiClient) -> list[tuple[str, str]]:

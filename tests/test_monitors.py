@@ -4,7 +4,6 @@ the control API's data injection, and exactly the expected events at a real HTTP
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,12 +104,9 @@ class Monitors:
 
     def settle(self) -> None:
         """Every event raised so far has reached the receiver (or failed)."""
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if not control(self.api, "GET", "/deliveries/pending")["lanes"]:
-                return
-            time.sleep(0.02)
-        raise AssertionError("deliveries still pending")
+        self.api.server.wait_idle()
+        lanes = control(self.api, "GET", "/deliveries/pending")["lanes"]
+        assert not lanes, f"deliveries still pending: {lanes}"
 
     def events(self, mid: str | None = None) -> list[dict[str, Any]]:
         self.settle()
@@ -616,14 +612,9 @@ def test_older_form_retry_policy_then_dead_letter(
     mon.inject(openDoors=["Driver"])
 
     def attempts(count: int) -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            journal = control(mon.api, "GET", "/deliveries?outcome=failed")["deliveries"]
-            if len(journal) >= count:
-                assert len(journal) == count
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"not {count} failed attempts")
+        mon.api.server.wait_idle()
+        journal = control(mon.api, "GET", "/deliveries?outcome=failed")["deliveries"]
+        assert len(journal) == count, f"not {count} failed attempts: {journal}"
 
     attempts(1)
     control(mon.api, "POST", "/clock/advance", {"seconds": 29})

@@ -9,7 +9,6 @@ tests then wait for the simulator to be idle (no delivery pending), never for wa
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -97,12 +96,8 @@ def processes(api: ApiClient, vid: str) -> dict[str, Any]:
 
 def settle(api: ApiClient) -> None:
     """Idle: every event raised so far has reached its target (or failed)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if not control(api, "GET", "/deliveries/pending")["lanes"]:
-            return
-        time.sleep(0.02)
-    raise AssertionError("deliveries still pending")
+    api.server.wait_idle()
+    assert not control(api, "GET", "/deliveries/pending")["lanes"], "deliveries still pending"
 
 
 def data_monitor(data: str, op: str, value: list[str]) -> dict[str, Any]:

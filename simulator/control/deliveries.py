@@ -311,6 +311,12 @@ async def replay_dead_letter(request: web.Request) -> web.Response:
     return model_response(Replayed(replayed=replayed), status=202, content_type=_J)
 
 
+async def wait_idle(request: web.Request) -> web.Response:
+    """Answers once no send is in flight: what is still pending waits for the clock."""
+    await sim_of(request).delivery.wait_idle()
+    return await pending_deliveries(request)
+
+
 async def pending_deliveries(request: web.Request) -> web.Response:
     lanes = [LaneState.model_validate(lane) for lane in sim_of(request).delivery.pending()]
     return model_response(
@@ -399,6 +405,15 @@ DELIVERY_OPERATIONS: tuple[Operation, ...] = (
         pending_deliveries,
         "simPendingDeliveries",
         "Events waiting per lane (callback channel or inline webhook)",
+        {200: PendingState},
+    ),
+    _op(
+        "POST",
+        "/deliveries/wait-idle",
+        wait_idle,
+        "simWaitDeliveriesIdle",
+        "Answer once no send is in flight (each takes at most the target timeout): what "
+        "is still pending then waits for the clock (a retry, a batch window)",
         {200: PendingState},
     ),
     _op(

@@ -498,13 +498,21 @@ class DeliveryEngine:
         return not any(lane.busy for lane in self._lanes.values())
 
     async def wait_idle(self) -> None:
-        """Until no send is in flight: a manual-clock run settles here after each step
-        (the sends take no simulated time; what they schedule goes on the clock)."""
+        """Until no send is in flight and what the last one scheduled to run next (a
+        callback's status) has run: a manual-clock run settles here after each step (the
+        sends take no simulated time; what they schedule goes on the clock)."""
         while True:
             tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
-            if not tasks:
+            if tasks:
+                await asyncio.wait(tasks)
+            await asyncio.sleep(0)  # callbacks the sends scheduled with call_soon run
+            if self.idle:
                 return
-            await asyncio.wait(tasks)
+
+    async def wait_websockets_closed(self) -> None:
+        """Until every open websocket connection has been closed by its target (each
+        connection's reader sees the close): a target that went down is known to be."""
+        await self._websocket.wait_closed()
 
     def pending(self) -> list[dict[str, Any]]:
         return [

@@ -211,6 +211,12 @@ class WebsocketTransport:
         if connection is not None:
             await connection.close()
 
+    async def wait_closed(self) -> None:
+        """Until the target has closed every open connection (its reader has ended)."""
+        readers = [c.reader for c in self._connections.values()]
+        if readers:
+            await asyncio.wait(readers)
+
     async def _connect(self, target: str) -> _Connection:
         client = self._client
         secure = target.lower().startswith("wss:")

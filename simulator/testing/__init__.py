@@ -135,16 +135,12 @@ class ThreadedSimulator:
         remote's next step): after this, what has not happened will not happen before
         the clock moves.  Sends are real I/O, so this may take wall time; never a sleep.
         """
-        sim = self.sim
+        self._run(self.sim.delivery.wait_idle(), timeout)
 
-        async def settle() -> None:
-            while True:
-                await sim.delivery.wait_idle()
-                await asyncio.sleep(0)  # what the last send scheduled (call_soon) runs
-                if sim.delivery.idle:
-                    return
-
-        self._run(settle(), timeout)
+    def wait_websockets_closed(self, timeout: float = 30) -> None:
+        """Until the simulator has seen every websocket target that went down close its
+        connection (the next send then reconnects, or fails)."""
+        self._run(self.sim.delivery.wait_websockets_closed(), timeout)
 
     def advance(self, seconds: float) -> datetime:
         """Move the virtual clock ``seconds`` forward (firing every timer due on the way,

@@ -354,6 +354,14 @@ class WebhookReceiver(_BackgroundServer):
         """The messages of every accepted request, flattened, in order."""
         return [message for r in self.accepted() for message in r.messages()]
 
+    def wait_received(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Wait until ``count`` requests came in, answered yet or not; return them all."""
+        if not self._wait(lambda: len(self.received) >= count, timeout):
+            raise AssertionError(
+                f"expected {count} request(s) within {timeout}s, got {len(self.received)}"
+            )
+        return self.received
+
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Wait until ``count`` requests were accepted; return all accepted ones."""
         if not self._wait(lambda: len(self.accepted()) >= count, timeout):
