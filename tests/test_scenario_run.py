@@ -85,6 +85,17 @@ def _line(text: str, words: str, nth: int = 0) -> int:
     return [i for i, line in enumerate(text.splitlines(), 1) if words in line][nth]
 
 
+def test_a_websocket_receiver_gets_every_event(tmp_path: Path, certs: Path) -> None:
+    text = BASE.replace("  - name: app\n", "  - {name: app, kind: websocket}\n", 1).replace(
+        '{webhook: {name: app, target: "receiver:app"}}', '{websocket: {target: "receiver:app"}}'
+    )
+    assert "kind: websocket" in text and "websocket: {target" in text
+    text += UNLOCK + "expect:\n  - notification: {receiver: app, monitor: locks, count: 2}\n"
+    text += "  - notification: {receiver: app, remote: lock, status: Done, count: 1}\n"
+    outcome = _play(tmp_path, certs, text + "until: PT10M\n")
+    assert [r.reason for r in outcome.results if not r.held] == []
+
+
 # (what to change in the base file, the line reported (its words, which one), the field)
 MALFORMED = [
     ("start: 2026-03-02T06:30:00+01:00", "start: yesterday", ("start:", 0), "start"),

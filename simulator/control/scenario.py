@@ -14,16 +14,12 @@ from simulator.api.http import model_response, read_model, sim_of
 from simulator.api.operations import Operation, control_errors, control_operation
 from simulator.control.base import ControlModel
 from simulator.errors import ApiError, Conflict, ErrorCode, InvalidField, NotFound
+from simulator.fleet.state_body import PointIn
 from simulator.scenario import ScenarioError, parse_scenario
 from simulator.scenario.live import play_live
 
 _J = "application/json"
 TAGS = ("Scenario",)
-
-
-class PointIn(ControlModel):
-    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
 
 
 class DriveIn(ControlModel):

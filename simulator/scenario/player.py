@@ -32,12 +32,13 @@ from simulator.config import (
 )
 from simulator.errors import DomainError
 from simulator.events import VehicleSample
+from simulator.paths import API_PREFIX, AUTH_PREFIX, CONTROL_PREFIX
 from simulator.scenario import ScenarioError
 from simulator.scenario.checks import RECEIVER_PREFIX, callback_client, callback_user
 from simulator.scenario.judge import OPEN, Judge, Result
 from simulator.scenario.locate import field_name, line_of
 from simulator.scenario.receivers import Receiver
-from simulator.scenario.script import Point, Step
+from simulator.scenario.script import MonitorDecl, Point, Step
 
 if TYPE_CHECKING:
     from simulator.scenario.model import Scenario
@@ -48,8 +49,8 @@ __all__ = ["Player", "Progress"]
 
 log = logging.getLogger("simulator.scenario")
 
-API = "/connectedcar/v4"
-CONTROL = "/simulator/v1"
+API = API_PREFIX
+CONTROL = CONTROL_PREFIX
 REALM = "clientsB2CPeugeot"
 
 
@@ -79,6 +80,31 @@ def _loc(field: str) -> tuple[str | int, ...]:
     return tuple(parts)
 
 
+def _vehicle_request(action: str, detail: Any) -> tuple[str, str, dict[str, Any]]:
+    """The control API request a vehicle step makes: method, resource, body."""
+    match action:
+        case "plug":
+            body: dict[str, Any] = {"plugged": True}
+            if detail.powerKw is not None:
+                body["chargerPowerKw"] = detail.powerKw
+            return "PATCH", "state", body
+        case "unplug":
+            return "PATCH", "state", {"plugged": False}
+        case "privacy":
+            return "PATCH", "state", {"privacy": detail.state}
+        case "alerts":
+            return "PATCH", "state", {"alerts": detail.active}
+        case "sleep" | "wake":
+            return "PATCH", "remote-behaviour", {"asleep": action == "sleep"}
+        case "failures":
+            return (
+                "POST",
+                "remote-failures",
+                detail.model_dump(exclude={"vehicle"}, exclude_none=True),
+            )
+    raise ValueError(f"not a vehicle step: {action}")
+
+
 class Player:
     def __init__(
         self,
@@ -106,6 +132,8 @@ class Player:
         self._callback_owner: dict[str, tuple[str, str]] = {}  # name -> (user, client)
         self._dirty: set[str] = set()  # vehicle ids sampled since last looked at
         self._seen_records = 0
+        self._frames_sent = 0  # messages delivered to our websocket receivers (the journal's)
+        self._sockets: set[str] = set()  # their URLs
         self._fed: dict[str, int] = {}  # arrivals handed to the judge, per receiver
         self.steps_done = 0
         self.start = sim.clock.time()
@@ -133,6 +161,7 @@ class Player:
             await receiver.start()
             self.receivers[decl.name] = receiver
             self._fed[decl.name] = 0
+        self._sockets = {r.url for r in self.receivers.values() if r.kind == "websocket"}
         self._unsubscribe = self.sim.bus.subscribe(VehicleSample, self._sampled)
         names = self.judge.names
         for name, vehicle_id in self.sim.named_vehicles.items():
@@ -143,12 +172,10 @@ class Player:
         for i, group in enumerate(self.scenario.vehicles):
             if group.name is not None and group.state is not None:
                 await self._state(group.name, dict(group.state), ("vehicles", i, "state"))
-        for i, callback in enumerate(self.scenario.callbacks):
-            await self._register_callback(i, callback.name, callback.client, callback.body)
-        for i, monitor in enumerate(self.scenario.monitors):
-            await self._create_monitor(
-                i, monitor.name, monitor.vehicle, monitor.callback, monitor.body
-            )
+        for i in range(len(self.scenario.callbacks)):
+            await self._register_callback(i)
+        for i in range(len(self.scenario.monitors)):
+            await self._create_monitor(i)
         self._observe()
 
     async def close(self) -> None:
@@ -222,7 +249,7 @@ class Player:
             form = {"grant_type": "password", "username": user, "password": password}
             basic = base64.b64encode(f"{client}:{secret}".encode()).decode()
             async with self._session.post(
-                self.url + "/am/oauth2/access_token",
+                self.url + AUTH_PREFIX + "/access_token",
                 data=form,
                 headers={"Authorization": f"Basic {basic}"},
             ) as response:
@@ -261,39 +288,41 @@ class Player:
             return [self._with_receivers(v) for v in body]
         return body
 
-    async def _register_callback(
-        self, i: int, name: str, client: str | None, body: dict[str, Any]
-    ) -> None:
+    async def _register_callback(self, i: int) -> None:
         decl = self.scenario.callbacks[i]
         email = callback_user(self.scenario, decl)
         assert email is not None
-        client_id = callback_client(self.scenario, email, client)
+        client_id = callback_client(self.scenario, email, decl.client)
         assert client_id is not None
         answer = await self._call(
             "POST",
             API + "/user/callbacks",
-            self._with_receivers(body),
+            self._with_receivers(decl.body),
             auth=(email, client_id),
             where=("callbacks", i, "body"),
         )
-        self.judge.names.callbacks[name] = str(answer["callbackId"])
-        self._callback_owner[name] = (email, client_id)
+        self.judge.names.callbacks[decl.name] = str(answer["callbackId"])
+        self._callback_owner[decl.name] = (email, client_id)
 
-    async def _create_monitor(
-        self, i: int, name: str, vehicle: str, callback: str | None, body: dict[str, Any]
-    ) -> None:
+    def _monitors_of(self, decl: MonitorDecl) -> tuple[str, tuple[str, str]]:
+        """Where ``decl``'s monitors are (current form under its callback, else the older
+        form's path) and who made them."""
         names = self.judge.names
-        vid = names.vehicles[vehicle]
-        if callback is not None:
-            token = self._callback_owner[callback]
-            path = f"{API}/user/vehicles/{vid}/callbacks/{names.callbacks[callback]}/monitors"
-        else:
-            token = self._owner_key(vehicle)
-            path = f"{API}/user/vehicles/{vid}/monitors"
-        answer = await self._call(
-            "POST", path, self._with_receivers(body), auth=token, where=("monitors", i, "body")
-        )
-        names.monitors[name] = str(answer.get("monitorId") or answer.get("mid"))
+        vid = names.vehicles[decl.vehicle]
+        if decl.callback is not None:
+            cbid = names.callbacks[decl.callback]
+            return (
+                f"{API}/user/vehicles/{vid}/callbacks/{cbid}/monitors",
+                self._callback_owner[decl.callback],
+            )
+        return f"{API}/user/vehicles/{vid}/monitors", self._owner_key(decl.vehicle)
+
+    async def _create_monitor(self, i: int) -> None:
+        decl = self.scenario.monitors[i]
+        path, auth = self._monitors_of(decl)
+        body = self._with_receivers(decl.body)
+        answer = await self._call("POST", path, body, auth=auth, where=("monitors", i, "body"))
+        self.judge.names.monitors[decl.name] = str(answer.get("monitorId") or answer.get("mid"))
 
     async def _state(
         self, vehicle: str, body: dict[str, Any], where: tuple[str | int, ...] | None
@@ -370,48 +399,23 @@ class Player:
             )
             return
         vid = names.vehicles[detail.vehicle]
-        state_bodies: dict[str, dict[str, Any]] = {
-            "plug": {"plugged": True}
-            | ({"chargerPowerKw": detail.powerKw} if getattr(detail, "powerKw", None) else {}),
-            "unplug": {"plugged": False},
-            "privacy": {"privacy": getattr(detail, "state", None)},
-            "alerts": {"alerts": getattr(detail, "active", None)},
-        }
-        if action in state_bodies:
-            await self._call(
-                "PATCH", f"{CONTROL}/vehicles/{vid}/state", state_bodies[action], where=where
-            )
-        elif action in ("sleep", "wake"):
-            body = {"asleep": action == "sleep"}
-            await self._call(
-                "PATCH", f"{CONTROL}/vehicles/{vid}/remote-behaviour", body, where=where
-            )
-        elif action == "failures":
-            body = detail.model_dump(exclude={"vehicle"}, exclude_none=True)
-            await self._call("POST", f"{CONTROL}/vehicles/{vid}/remote-failures", body, where=where)
+        method, resource, body = _vehicle_request(action, detail)
+        await self._call(method, f"{CONTROL}/vehicles/{vid}/{resource}", body, where=where)
 
     async def _status_step(self, action: str, detail: Any, where: tuple[str | int, ...]) -> None:
         names = self.judge.names
         if action == "callback":
-            token = self._callback_owner[detail.name]
+            auth = self._callback_owner[detail.name]
             path = f"{API}/user/callbacks/{names.callbacks[detail.name]}"
         else:
             monitor = next(m for m in self.scenario.monitors if m.name == detail.name)
-            vid = names.vehicles[monitor.vehicle]
-            if monitor.callback is not None:
-                token = self._callback_owner[monitor.callback]
-                cbid = names.callbacks[monitor.callback]
-                mid = names.monitors[detail.name]
-                path = f"{API}/user/vehicles/{vid}/callbacks/{cbid}/monitors/{mid}"
-            else:
-                token = self._owner_key(monitor.vehicle)
-                path = f"{API}/user/vehicles/{vid}/monitors/{names.monitors[detail.name]}"
+            monitors, auth = self._monitors_of(monitor)
+            path = f"{monitors}/{names.monitors[detail.name]}"
         if detail.delete:
-            await self._call("DELETE", path, auth=token, where=where)
+            await self._call("DELETE", path, auth=auth, where=where)
         else:
-            await self._call(
-                "PUT", path + "/status", {"status": detail.status}, auth=token, where=where
-            )
+            body = {"status": detail.status}
+            await self._call("PUT", path + "/status", body, auth=auth, where=where)
 
     # ------------------------------------------------------------ watching
     def _observe(self) -> None:
@@ -422,6 +426,8 @@ class Player:
         if new > 0:
             for record in journal.latest(new):
                 judge.feed_record(record)
+                if record.outcome == "delivered" and record.target in self._sockets:
+                    self._frames_sent += 1
             self._seen_records = journal.total
         fresh = []
         for receiver in self.receivers.values():
@@ -451,11 +457,19 @@ class Player:
     async def _settle(self) -> None:
         """Until no send is in flight and what the receivers got is counted."""
         await self.sim.delivery.wait_idle()
-        if any(r.kind == "websocket" for r in self.receivers.values()):
-            for _ in range(20):  # frames are read by the receiver's own task
-                await asyncio.sleep(0)
+        self._observe()
+        await self._frames_read()
         await self._look_at_states()
         self._observe()
+
+    async def _frames_read(self) -> None:
+        """Until the websocket receivers have read every message sent to them (a frame
+        is sent before the receiver's own task reads it)."""
+        sockets = [r for r in self.receivers.values() if r.kind == "websocket"]
+        for _ in range(10_000):
+            if sum(r.frames for r in sockets) >= self._frames_sent:
+                return
+            await asyncio.sleep(0)
 
     # ------------------------------------------------------------ headless
     async def run(self, progress: Callable[[Progress], None] | None = None) -> list[Result]:

@@ -54,6 +54,7 @@ class Receiver:
     arrivals: list[Arrival] = field(default_factory=list)
     port: int = 0
     down: bool = False
+    frames: int = 0  # messages read from websocket frames
     _runner: web.AppRunner | None = None
 
     @property
@@ -107,4 +108,5 @@ class Receiver:
                 if message.type is WSMsgType.TEXT:
                     arrival = Arrival(self.name, self.clock(), 200, _messages(message.data))
                     self.arrivals.append(arrival)
+                    self.frames += len(arrival.messages)
         return ws

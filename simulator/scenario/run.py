@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -18,7 +19,8 @@ from typing import TextIO
 from simulator.config import Settings
 from simulator.scenario import Scenario, ScenarioError, load_scenario
 from simulator.scenario.judge import HELD, Result
-from simulator.scenario.player import Player
+from simulator.scenario.player import Player, Progress
+from simulator.scenario.receivers import Arrival
 from simulator.scenario.report import Console, junit, summary_lines
 
 __all__ = ["Outcome", "play", "run_command"]
@@ -32,7 +34,7 @@ class Outcome:
     results: list[Result]
     wall_s: float
     simulated_s: float
-    arrivals: list[object] = field(default_factory=list)
+    arrivals: list[Arrival] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -62,7 +64,7 @@ async def play(
     *,
     certs: Path | None = None,
     seed: int = 0,
-    progress: object = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Outcome:
     """Load, serve, play and judge ``path`` (ScenarioError when the file is bad)."""
     from simulator.server import start  # the server is only needed to play
@@ -77,13 +79,12 @@ async def play(
         began = time.perf_counter()
         try:
             await player.setup()
-            report = progress if callable(progress) else None
-            results = await player.run(report)
+            results = await player.run(progress)
         finally:
             await player.close()
             await running.stop()
         wall = time.perf_counter() - began
-    arrivals: list[object] = [a for r in player.receivers.values() for a in r.arrivals]
+    arrivals = [a for r in player.receivers.values() for a in r.arrivals]
     return Outcome(path, results, wall, player.judge.end - player.start, arrivals)
 
 
