@@ -393,6 +393,13 @@ STATED_REFUSALS: tuple[Refusal, ...] = (
         "plugging depends on the vehicle: its motorization and whether it is plugged",
     ),
     _r(
+        "simInjectVehicleState",
+        400,
+        "oilTempC|coolantTempC",
+        "no combustion engine",
+        "engine temperatures depend on the vehicle's motorization (stated in the fields)",
+    ),
+    _r(
         "simCreateVehicle|simCreateClient",
         400,
         "owner|defaultUser",

@@ -362,6 +362,23 @@ def test_plugging_in_a_full_battery_is_finished_at_once(api: ApiClient) -> None:
     assert c["plugged"] is True and c["status"] == "Finished" and c["chargingRate"] == 0
 
 
+def test_engine_temperatures_are_set_on_engines_only(api: ApiClient) -> None:
+    thermic = new_vehicle(api, "Thermic")
+    set_state(api, thermic, oilTempC=124.5, coolantTempC=104)
+    (engine,) = status(api, thermic)["engines"]
+    assert engine["extension"]["thermic"]["oil"]["temp"] == 124.5
+    assert engine["extension"]["thermic"]["coolant"]["temp"] == 104
+    electric = new_vehicle(api, "Electric")
+    before = status(api, electric)
+    for field in ("oilTempC", "coolantTempC"):
+        answer = patch_state(api, electric, **{field: 90, "lockedStates": ["Unlocked"]})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["debug"] == field
+        assert "Electric" in answer.json()["message"]
+    after = status(api, electric)  # nothing changed, no sample
+    assert after["doorsState"] == before["doorsState"] and after["updatedAt"] == before["updatedAt"]
+
+
 def test_plugging_what_has_no_plug_is_400_naming_the_field(api: ApiClient) -> None:
     thermic = new_vehicle(api, "Thermic")
     before = status(api, thermic)

@@ -308,6 +308,11 @@ class FleetOperations:
             state.battery_voltage = body.batteryVoltage
         if body.airTempC is not None:
             state.air_temp_c = body.airTempC
+        engine = state.engine
+        if engine is not None and body.oilTempC is not None:
+            engine.oil_temp_c = body.oilTempC
+        if engine is not None and body.coolantTempC is not None:
+            engine.coolant_temp_c = body.coolantTempC
         if body.fuelLevel is not None and state.fuel is not None:
             state.fuel.level = body.fuelLevel
         electric = state.electric
@@ -343,6 +348,13 @@ class FleetOperations:
 
 def check_data(vehicle: Vehicle, body: StateInjection) -> None:
     """Refuse what the vehicle cannot be set to (InvalidField, 400 naming the field)."""
+    for name, value in (("oilTempC", body.oilTempC), ("coolantTempC", body.coolantTempC)):
+        if value is not None and vehicle.state.engine is None:
+            raise InvalidField(
+                name,
+                f"{name}: a {vehicle.motorization} vehicle has no combustion engine "
+                "(Thermic and Hybrid vehicles have one)",
+            )
     electric = vehicle.state.electric
     for name, value in (("plugged", body.plugged), ("chargerPowerKw", body.chargerPowerKw)):
         if value is not None and electric is None:

@@ -62,3 +62,15 @@ class StateInjection(_Body):
         ),
     )
     airTempC: float | None = Field(default=None, ge=-60, le=60)
+    oilTempC: float | None = Field(
+        default=None,
+        ge=-60,
+        le=200,
+        description="engine oil temperature; Thermic and Hybrid vehicles only (else 400)",
+    )
+    coolantTempC: float | None = Field(
+        default=None,
+        ge=-60,
+        le=150,
+        description="engine coolant temperature; Thermic and Hybrid vehicles only (else 400)",
+    )

@@ -96,7 +96,7 @@ class _Names:
         self.monitors: dict[str, str] = {}
         for i, monitor in enumerate(scenario.monitors):
             self._unique(self.monitors, monitor.name, ("monitors", i, "name"), "monitor")
-            self.monitors[monitor.name] = monitor.vehicle
+            self.monitors[monitor.name] = monitor.vehicle or ""
         self.remotes: dict[str, str] = {}
         for i, step in enumerate(scenario.timeline):
             if step.remote is not None and step.remote.name is not None:
@@ -129,10 +129,16 @@ class _Names:
         self.need("vehicles", vehicle, (*where, "vehicle"))
         self.position(body.get("position"), (*where, "position"))
 
-    def same_owner(self, callback: str | None, vehicle: str, where: tuple[str | int, ...]) -> None:
+    def same_owner(
+        self,
+        callback: str | None,
+        vehicle: str | None,
+        where: tuple[str | int, ...],
+        owner: str | None = None,
+    ) -> None:
         """A monitor or remote acts on a vehicle of its callback's user."""
         user = self.callbacks.get(callback or "")
-        owner = self.vehicles.get(vehicle)
+        owner = owner.lower() if owner is not None else self.vehicles.get(vehicle or "")
         if user and owner and user != owner:
             self.found.append((where, "the vehicle's owner is not the callback's user"))
 
@@ -158,7 +164,10 @@ def script_problems(scenario: Scenario) -> list[Problem]:
         names.need("callbacks", monitor.callback, ("monitors", i, "callback"))
         for path, name in receiver_refs(monitor.body):
             names.need("receivers", name, ("monitors", i, "body", *path))
-        names.same_owner(monitor.callback, monitor.vehicle, ("monitors", i, "vehicle"))
+        if monitor.owner is not None and monitor.owner.lower() not in _emails(scenario):
+            found.append((("monitors", i, "owner"), f"no user {monitor.owner} is declared"))
+        where = ("monitors", i, "vehicle" if monitor.vehicle else "owner")
+        names.same_owner(monitor.callback, monitor.vehicle, where, monitor.owner)
     previous = None
     for i, step in enumerate(scenario.timeline):
         if previous is not None and step.at < previous:

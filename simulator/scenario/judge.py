@@ -33,7 +33,7 @@ class Names:
     vehicles: dict[str, str] = field(default_factory=dict)  # name -> vehicle id
     vins: dict[str, str] = field(default_factory=dict)  # name -> VIN
     callbacks: dict[str, str] = field(default_factory=dict)  # name -> callback id
-    monitors: dict[str, str] = field(default_factory=dict)  # name -> monitor id
+    monitors: dict[str, set[str]] = field(default_factory=dict)  # name -> monitor ids
     remotes: dict[str, str] = field(default_factory=dict)  # name -> remote action id
 
 
@@ -284,7 +284,9 @@ def _monitor_matches(flt: NotificationFilter, event: Any, names: Names) -> bool:
         return True
     if not isinstance(event, dict):
         return False
-    if flt.monitor is not None and event.get("monitorId") != names.monitors.get(flt.monitor):
+    if flt.monitor is not None and event.get("monitorId") not in names.monitors.get(
+        flt.monitor, ()
+    ):
         return False
     return flt.refresh is None or event.get("refresh") == flt.refresh
 

@@ -134,6 +134,7 @@ class Player:
         self._seen_records = 0
         self._frames_sent = 0  # messages delivered to our websocket receivers (the journal's)
         self._sockets: set[str] = set()  # their URLs
+        self._monitor_ids: dict[str, list[tuple[str, str]]] = {}  # name -> (vehicle, monitor)
         self._fed: dict[str, int] = {}  # arrivals handed to the judge, per receiver
         self.steps_done = 0
         self.start = sim.clock.time()
@@ -259,8 +260,9 @@ class Player:
             self._tokens[key] = str(answer["access_token"])
         return self._tokens[key]
 
-    def _owner_key(self, vehicle: str) -> tuple[str, str]:
-        vehicle_obj = self.sim.fleet.get(self.judge.names.vehicles[vehicle])
+    def _owner_key(self, vid: str) -> tuple[str, str]:
+        """The owner of vehicle ``vid`` and the client they use."""
+        vehicle_obj = self.sim.fleet.get(vid)
         assert vehicle_obj is not None
         user = next(u for u in self.sim.identity.users.values() if u.id == vehicle_obj.owner)
         email = user.email.lower()
@@ -304,25 +306,35 @@ class Player:
         self.judge.names.callbacks[decl.name] = str(answer["callbackId"])
         self._callback_owner[decl.name] = (email, client_id)
 
-    def _monitors_of(self, decl: MonitorDecl) -> tuple[str, tuple[str, str]]:
-        """Where ``decl``'s monitors are (current form under its callback, else the older
-        form's path) and who made them."""
+    def _vehicles_of(self, decl: MonitorDecl) -> list[str]:
+        """The ids of the vehicles ``decl`` watches: its vehicle, or every one of its owner."""
+        if decl.vehicle is not None:
+            return [self.judge.names.vehicles[decl.vehicle]]
+        assert decl.owner is not None
+        user = self.sim.identity.users[decl.owner.lower()]
+        return [v.id for v in self.sim.fleet if v.owner == user.id]
+
+    def _monitors_of(self, decl: MonitorDecl, vid: str) -> tuple[str, tuple[str, str]]:
+        """Where ``decl``'s monitors on vehicle ``vid`` are (current form under its callback,
+        else the older form's path) and who made them."""
         names = self.judge.names
-        vid = names.vehicles[decl.vehicle]
         if decl.callback is not None:
             cbid = names.callbacks[decl.callback]
             return (
                 f"{API}/user/vehicles/{vid}/callbacks/{cbid}/monitors",
                 self._callback_owner[decl.callback],
             )
-        return f"{API}/user/vehicles/{vid}/monitors", self._owner_key(decl.vehicle)
+        return f"{API}/user/vehicles/{vid}/monitors", self._owner_key(vid)
 
     async def _create_monitor(self, i: int) -> None:
         decl = self.scenario.monitors[i]
-        path, auth = self._monitors_of(decl)
         body = self._with_receivers(decl.body)
-        answer = await self._call("POST", path, body, auth=auth, where=("monitors", i, "body"))
-        self.judge.names.monitors[decl.name] = str(answer.get("monitorId") or answer.get("mid"))
+        made = self._monitor_ids[decl.name] = []
+        for vid in self._vehicles_of(decl):
+            path, auth = self._monitors_of(decl, vid)
+            answer = await self._call("POST", path, body, auth=auth, where=("monitors", i, "body"))
+            made.append((vid, str(answer.get("monitorId") or answer.get("mid"))))
+        self.judge.names.monitors[decl.name] = {mid for _, mid in made}
 
     async def _state(
         self, vehicle: str, body: dict[str, Any], where: tuple[str | int, ...] | None
@@ -403,14 +415,22 @@ class Player:
         await self._call(method, f"{CONTROL}/vehicles/{vid}/{resource}", body, where=where)
 
     async def _status_step(self, action: str, detail: Any, where: tuple[str | int, ...]) -> None:
-        names = self.judge.names
-        if action == "callback":
-            auth = self._callback_owner[detail.name]
-            path = f"{API}/user/callbacks/{names.callbacks[detail.name]}"
-        else:
-            monitor = next(m for m in self.scenario.monitors if m.name == detail.name)
-            monitors, auth = self._monitors_of(monitor)
-            path = f"{monitors}/{names.monitors[detail.name]}"
+        if action == "monitor":
+            await self._each_monitor(detail, where)
+            return
+        auth = self._callback_owner[detail.name]
+        path = f"{API}/user/callbacks/{self.judge.names.callbacks[detail.name]}"
+        await self._status_or_delete(path, auth, detail, where)
+
+    async def _each_monitor(self, detail: Any, where: tuple[str | int, ...]) -> None:
+        monitor = next(m for m in self.scenario.monitors if m.name == detail.name)
+        for vid, mid in self._monitor_ids[detail.name]:
+            monitors, auth = self._monitors_of(monitor, vid)
+            await self._status_or_delete(f"{monitors}/{mid}", auth, detail, where)
+
+    async def _status_or_delete(
+        self, path: str, auth: tuple[str, str], detail: Any, where: tuple[str | int, ...]
+    ) -> None:
         if detail.delete:
             await self._call("DELETE", path, auth=auth, where=where)
         else:
@@ -450,7 +470,7 @@ class Player:
             vid = names.vehicles.get(vehicle)
             if vid is None or vid not in dirty:
                 continue
-            token = self._owner_key(vehicle)
+            token = self._owner_key(vid)
             status = await self._call("GET", f"{API}/user/vehicles/{vid}/status", auth=token)
             self.judge.samples.setdefault(vehicle, []).append((self.sim.clock.time(), status))
 

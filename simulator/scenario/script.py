@@ -90,16 +90,28 @@ class CallbackDecl(SpecModel):
 
 
 class MonitorDecl(SpecModel):
-    """Created at the start on ``vehicle``, bound to ``callback``."""
+    """Created at the start on ``vehicle`` (or on every vehicle of ``owner``), bound to
+    ``callback``."""
 
     name: Label
-    vehicle: Label
+    vehicle: Label | None = Field(default=None, description="a named vehicle")
+    owner: Name | None = Field(
+        default=None,
+        description="instead of vehicle: the same monitor on every vehicle of this user "
+        "(one name for all; expectations on it match any of them)",
+    )
     callback: Label | None = Field(
         default=None,
         description="the callback (current form); without it the body must be the older "
         "form's (subscribeParam.callback)",
     )
     body: dict[str, Any] = Field(description="the API's monitor body, unchanged")
+
+    @model_validator(mode="after")
+    def _where(self) -> MonitorDecl:
+        if (self.vehicle is None) == (self.owner is None):
+            raise ValueError("give exactly one of vehicle or owner")
+        return self
 
 
 # ------------------------------------------------------------------ timeline
