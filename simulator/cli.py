@@ -95,7 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_certs(sub)
+    _add_run(sub)
+    serve = sub.add_parser("serve", help="serve the API over mTLS")
+    # in the order --help lists them
+    _add_serve_world(serve)
+    _add_serve_behaviour(serve)
+    _add_serve_capacity(serve)
+    return parser
 
+
+def _add_certs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     certs = sub.add_parser("certs", help="write the CA, server, client and webhook certificates")
     certs.add_argument("--dir", type=Path, default=Path(str(_env_default("dir", "certs"))))
     env_hosts = _env("host")
@@ -109,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     certs.add_argument("--force", action="store_true", default=_env_flag("force"))
     certs.set_defaults(env_hosts=env_hosts)
 
+
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = sub.add_parser(
         "run", help="play a scenario file headless; exit 0 if its expectations hold, 1 if not"
     )
@@ -119,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=int(str(_env_default("seed", "0"))))
 
-    serve = sub.add_parser("serve", help="serve the API over mTLS")
+
+def _add_serve_world(serve: argparse.ArgumentParser) -> None:
+    """Where ``serve`` listens, what it simulates, how its time runs and logs."""
     serve.add_argument("--host", default=_env_default("host", "127.0.0.1"))
     serve.add_argument("--port", type=_port, default=_env_default("port", "8443"))
     serve.add_argument("--certs", type=Path, default=Path(str(_env_default("certs", "certs"))))
@@ -155,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DAY/BURST",
         help="turn on the API's rate limits for every client, e.g. 100000/100",
     )
+
+
+def _add_serve_behaviour(serve: argparse.ArgumentParser) -> None:
+    """Webhook trust and patience, the clock's start, the fleet's life, the control token."""
     env_cas = _env("webhook_ca")
     serve.add_argument(
         "--webhook-ca",
@@ -192,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the control API (/simulator/v1) needs 'Authorization: Bearer TOKEN' "
         "(default: open to any holder of a client certificate)",
     )
+
+
+def _add_serve_capacity(serve: argparse.ArgumentParser) -> None:
+    """What ``serve`` keeps (data dir, journals) and how many connections it takes."""
     serve.add_argument(
         "--data-dir",
         type=Path,
@@ -221,7 +243,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="an idle keep-alive connection is closed after this many (wall-clock) seconds",
     )
-    return parser
 
 
 class _JsonFormatter(logging.Formatter):

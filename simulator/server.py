@@ -26,6 +26,7 @@ from simulator.control.app import create_app as create_control_app
 from simulator.control.openapi import openapi_document
 from simulator.errors import ApiError, ErrorCode
 from simulator.paths import API_PREFIX, AUTH_PREFIX, CONTROL_PREFIX
+from simulator.scenario.live import play_live
 from simulator.store import Simulator
 from simulator.tls import CertStore, TlsConnections
 
@@ -314,7 +315,11 @@ class RunningServer:
 
     async def stop(self) -> None:
         """As ``AppRunner.cleanup()`` with a site: stop listening, close idle connections,
-        let the requests in flight finish, then clean the app up."""
+        let the requests in flight finish, then clean the app up (a scenario being played
+        stops first: its receivers and timers go)."""
+        if self.sim.player is not None:
+            player, self.sim.player = self.sim.player, None
+            await player.close()
         self.listener.close()
         await asyncio.sleep(0)  # requests accepted before the close start being handled
         self.server.pre_shutdown()
@@ -369,12 +374,11 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     """``python -m simulator serve``: run until SIGINT or SIGTERM, then stop cleanly."""
     _fd_room(settings.max_connections)
     running = await start(settings)
-    scenario = running.sim.scenario
-    if scenario is not None and scenario.scripted and settings.scenario is not None:
-        from simulator.scenario.live import play_live  # its timeline runs while serving
-
-        text = settings.scenario.read_text(encoding="utf-8")
-        await play_live(running.sim, running.url, settings.scenario, text, scenario)
+    try:
+        await _play_scenario(running, settings)
+    except BaseException:  # a body the API refused (ScenarioError): nothing left running
+        await running.stop()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -390,7 +394,15 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     try:
         await stop.wait()
     finally:
-        if running.sim.player is not None:
-            await running.sim.player.close()
         await running.stop()
     return 0
+
+
+async def _play_scenario(running: RunningServer, settings: Settings) -> None:
+    """``--scenario`` with a timeline or expectations: set it up (receivers, states,
+    callbacks, monitors) and start its timeline on the clock, before ``ready``."""
+    scenario = running.sim.scenario
+    if scenario is None or not scenario.scripted or settings.scenario is None:
+        return
+    text = settings.scenario.read_text(encoding="utf-8")
+    await play_live(running.sim, running.url, settings.scenario, text, scenario)

@@ -7,7 +7,8 @@ layer reaches it through one ``web.AppKey``.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from simulator.api.journal import RequestJournal
@@ -165,6 +166,44 @@ class Simulator:
                 vehicle = self.add_vehicle(group, rng=rng, fake=fake)
                 if group.name is not None:
                     self.named_vehicles[group.name] = vehicle.id
+
+    # ------------------------------------------------------------- time passing
+    @property
+    def busy(self) -> bool:
+        """Async work under way: a send in flight, or a scenario step being played."""
+        return not self.delivery.idle or (self.player is not None and self.player.busy)
+
+    async def settle(self) -> None:
+        """Until no async work is under way (sends take no simulated time)."""
+        while True:
+            if self.player is not None:
+                await self.player.wait_steps()
+            await self.delivery.wait_idle()
+            if not self.busy:
+                return
+
+    async def advance(
+        self, seconds: float, each: Callable[[], Awaitable[None]] | None = None
+    ) -> datetime:
+        """Move a manual clock ``seconds`` forward as time would pass: timer by timer,
+        the async work each instant starts (a send, a scenario step) finishing at that
+        instant before the clock moves on; ``each`` runs after every instant."""
+        clock = self.clock
+        target = clock.time() + seconds
+        while True:
+            if self.busy:
+                await self.settle()
+            if each is not None:
+                await each()
+            due = clock.next_due()
+            if due is None or due > target:
+                break
+            clock.advance(max(0.0, due - clock.time()))
+        clock.advance(max(0.0, target - clock.time()))
+        await self.settle()
+        if each is not None:
+            await each()
+        return clock.now()
 
     # ------------------------------------------------------------- declaring
     def add_user(self, spec: UserSpec) -> User:

@@ -490,7 +490,7 @@ def test_an_old_data_dir_is_read_back_and_delivered_whole(
         assert answer.status_code == 202, answer.text
         mid = answer.json()["monitorId"]
         api.session.close()
-    _rewrite(tmp_path / "delivery.sqlite3", "callbacks", cbid, lambda r: r["subscription"][
+    _rewrite(tmp_path / "callbacks.sqlite3", "callbacks", cbid, lambda r: r["subscription"][
         "callback"]["webhook"]["attributes"].extend(FRAMING_ATTRIBUTES))  # fmt: skip
     _rewrite(tmp_path / "monitors.sqlite3", "monitors", mid, lambda r: r["monitor"][
         "subscribeParam"]["callback"]["attributes"].extend(FRAMING_ATTRIBUTES))  # fmt: skip

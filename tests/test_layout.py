@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "simulator"
 MAX_FILE_LINES = 800
@@ -24,14 +22,18 @@ def _name(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
-def test_no_import_cycle() -> None:
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "import_cycles.py"), str(PACKAGE)],
+def _find_cycles(package: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "import_cycles.py"), str(package)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_no_import_cycle() -> None:
+    run = _find_cycles(PACKAGE)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("no import cycle"), run.stdout
 
@@ -46,13 +48,7 @@ def test_the_cycle_finder_sees_a_late_import_and_skips_type_checking(tmp_path: P
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import d\n"
     )
     (package / "d.py").write_text("import pkg.c\n")
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "import_cycles.py"), str(package)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = _find_cycles(package)
     assert run.returncode == 1, run.stdout
     assert "pkg.a -> pkg.b -> pkg.a" in run.stdout
     assert "pkg.c" not in run.stdout
@@ -67,9 +63,9 @@ def test_no_file_over_800_lines() -> None:
     assert not too_long, f"files over {MAX_FILE_LINES} lines: {too_long}"
 
 
-def _long_functions(path: Path) -> list[tuple[str, str]]:
-    """``("simulator/x.py name", "simulator/x.py:12 name (95 lines)")`` for each function
-    of ``path`` over the limit (nested ones counted on their own)."""
+def _long_functions(path: Path, root: Path = ROOT) -> list[str]:
+    """``"simulator/x.py:12 name (95 lines)"`` for each function of ``path`` over the
+    limit (nested ones counted on their own), named relative to ``root``."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     found = []
     for node in ast.walk(tree):
@@ -77,28 +73,19 @@ def _long_functions(path: Path) -> list[tuple[str, str]]:
             assert node.end_lineno is not None
             lines = node.end_lineno - node.lineno + 1
             if lines > MAX_FUNCTION_LINES:
-                where = _name(path)
-                found.append(
-                    (f"{where} {node.name}", f"{where}:{node.lineno} {node.name} ({lines} lines)")
-                )
+                found.append(f"{path.relative_to(root)}:{node.lineno} {node.name} ({lines} lines)")
     return found
-
-
-# Functions over the limit in files other engineers are rewriting now (issue 20): while
-# only these are over, the test is an expected failure naming them; any other fails it.
-PENDING = {
-    "simulator/api/render.py telemetry_dict": "item 1 (wire models from the domain: render.py)",
-    "simulator/api/operations.py build_openapi": "items 1 and 5 (operations.py, scopes)",
-    "simulator/api/callbacks.py callback_operations": "item 2 (callbacks package)",
-    "simulator/api/monitors.py monitor_operations": "items 1 and 5 (api route tables)",
-    "simulator/cli.py build_parser": "the scenario work (cli.py)",
-}
 
 
 def test_no_function_over_80_lines() -> None:
     too_long = [found for path in _sources() for found in _long_functions(path)]
-    message = f"functions over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(s for _, s in too_long)
-    if too_long and all(key in PENDING for key, _ in too_long):
-        owners = "; ".join(sorted({PENDING[key] for key, _ in too_long}))
-        pytest.xfail(f"being split by other engineers ({owners}): {message}")
-    assert not too_long, message
+    assert not too_long, f"functions over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(too_long)
+
+
+def test_the_length_check_counts_a_function_from_def_to_its_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "probe.py"
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES - 1))
+    path.write_text(f"def fits():\n{body}\n\nasync def over():\n{body}    return x0\n")
+    assert _long_functions(path, tmp_path) == [
+        f"probe.py:{MAX_FUNCTION_LINES + 3} over ({MAX_FUNCTION_LINES + 1} lines)"
+    ]

@@ -58,6 +58,12 @@ FORMS = [
     ("delivery: {callback: app-callback, outcome: dead-lettered}", False, "journal has"),
     ("state: {vehicle: alice-car, field: 'energies[0].level', atLeast: 79}", True, "= 80"),
     ("state: {vehicle: alice-car, field: 'energies[0].level', equals: 50}", False, "never met"),
+    # no sample after PT5M: the state read before the window is the state in it
+    (
+        "state: {vehicle: alice-car, field: 'energies[0].level', atLeast: 79}\n    after: PT5M",
+        True,
+        "= 80",
+    ),
 ]
 
 

@@ -11,6 +11,7 @@ with the monitor's own webhook in ``subscribeParam.callback``:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -255,89 +256,117 @@ async def set_monitor_status(request: web.Request) -> web.Response:
 
 
 # ------------------------------------------------------------------ route table
+@dataclass(frozen=True, slots=True)
+class _Form:
+    """One form of the monitor routes: its collection path, operation id suffix, tags
+    and body model."""
+
+    path: str
+    suffix: str
+    tags: tuple[str, ...]
+    body: type[BaseModel]
+
+
+_FORMS = (
+    _Form("/user/vehicles/{id}/callbacks/{cbid}/monitors", "", ("Monitors",), MonitorRequest),
+    _Form(
+        "/user/vehicles/{id}/monitors", "Legacy", ("Monitors (older form)",), LegacyMonitorRequest
+    ),
+)
+
+
 def monitor_operations(common: Sequence[Param], paging: Sequence[Param]) -> tuple[Operation, ...]:
-    operations: list[Operation] = []
-    for path, suffix, tags, body in (
-        ("/user/vehicles/{id}/callbacks/{cbid}/monitors", "", ("Monitors",), MonitorRequest),
-        (
-            "/user/vehicles/{id}/monitors",
-            "Legacy",
-            ("Monitors (older form)",),
-            LegacyMonitorRequest,
+    return tuple(
+        operation
+        for form in _FORMS
+        for operation in (
+            *_collection_operations(form, common, paging),
+            *_one_monitor_operations(form, common),
+        )
+    )
+
+
+def _collection_operations(
+    form: _Form, common: Sequence[Param], paging: Sequence[Param]
+) -> tuple[Operation, ...]:
+    """Create a monitor, list them."""
+    # only the current form names a callback that may be unknown (404)
+    unknown_callback = "{cbid}" in form.path
+    return (
+        Operation(
+            "POST",
+            form.path,
+            create_monitor,
+            "createVehicleVehicleMonitor" + form.suffix,
+            "Create a monitor on a vehicle",
+            {202: MonitorRef},
+            params=tuple(common),
+            body=form.body,
+            tags=form.tags,
+            errors=v4_errors(body=True, not_found=unknown_callback),
         ),
-    ):
-        one = path + "/{mid}"
-        # only the current form names a callback that may be unknown (404)
-        unknown_callback = "{cbid}" in path
-        operations += [
-            Operation(
-                "POST",
-                path,
-                create_monitor,
-                "createVehicleVehicleMonitor" + suffix,
-                "Create a monitor on a vehicle",
-                {202: MonitorRef},
-                params=tuple(common),
-                body=body,
-                tags=tags,
-                errors=v4_errors(body=True, not_found=unknown_callback),
-            ),
-            Operation(
-                "GET",
-                path,
-                list_monitors,
-                "getVehicleMonitors" + suffix,
-                "The monitors of a vehicle",
-                {200: MonitorsPage},
-                params=(*common, *paging),
-                tags=tags,
-                errors=v4_errors(not_found=True),
-            ),
-            Operation(
-                "GET",
-                one,
-                get_monitor,
-                "getVehicleMonitorsStatusById" + suffix,
-                "One monitor",
-                {200: MonitorDoc},
-                params=tuple(common),
-                tags=tags,
-                errors=v4_errors(not_found=True),
-            ),
-            Operation(
-                "PUT",
-                one,
-                replace_monitor,
-                "updateVehicleVehicleMonitor" + suffix,
-                "Replace a monitor (the whole definition)",
-                {202: MonitorRef},
-                params=tuple(common),
-                body=body,
-                tags=tags,
-                errors=v4_errors(body=True, not_found=True),
-            ),
-            Operation(
-                "DELETE",
-                one,
-                delete_monitor,
-                "deleteVehicleMonitor" + suffix,
-                "Delete a monitor",
-                {204: None},
-                params=tuple(common),
-                tags=tags,
-                errors=v4_errors(not_found=True),
-            ),
-            Operation(
-                "PUT",
-                one + "/status",
-                set_monitor_status,
-                "setVehicleVehicleMonitorStatus" + suffix,
-                "Pause or resume a monitor",
-                {202: MonitorRef},
-                params=tuple(common),
-                body=MonitorStatusSetter,
-                tags=tags,
-                errors=v4_errors(body=True, not_found=True),
-            ),
-        ]
-    return tuple(operations)
+        Operation(
+            "GET",
+            form.path,
+            list_monitors,
+            "getVehicleMonitors" + form.suffix,
+            "The monitors of a vehicle",
+            {200: MonitorsPage},
+            params=(*common, *paging),
+            tags=form.tags,
+            errors=v4_errors(not_found=True),
+        ),
+    )
+
+
+def _one_monitor_operations(form: _Form, common: Sequence[Param]) -> tuple[Operation, ...]:
+    """Read, replace, delete, pause or resume one monitor."""
+    one = form.path + "/{mid}"
+    return (
+        Operation(
+            "GET",
+            one,
+            get_monitor,
+            "getVehicleMonitorsStatusById" + form.suffix,
+            "One monitor",
+            {200: MonitorDoc},
+            params=tuple(common),
+            tags=form.tags,
+            errors=v4_errors(not_found=True),
+        ),
+        Operation(
+            "PUT",
+            one,
+            replace_monitor,
+            "updateVehicleVehicleMonitor" + form.suffix,
+            "Replace a monitor (the whole definition)",
+            {202: MonitorRef},
+            params=tuple(common),
+            body=form.body,
+            tags=form.tags,
+            errors=v4_errors(body=True, not_found=True),
+        ),
+        Operation(
+            "DELETE",
+            one,
+            delete_monitor,
+            "deleteVehicleMonitor" + form.suffix,
+            "Delete a monitor",
+            {204: None},
+            params=tuple(common),
+            tags=form.tags,
+            errors=v4_errors(not_found=True),
+        ),
+        Operation(
+            "PUT",
+            one + "/status",
+            set_monitor_status,
+            "setVehicleVehicleMonitorStatus" + form.suffix,
+            "Pause or resume a monitor",
+            {202: MonitorRef},
+            params=tuple(common),
+            body=MonitorStatusSetter,
+            tags=form.tags,
+            errors=v4_errors(body=True, not_found=True),
+        ),
+    )

@@ -16,7 +16,12 @@ from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic.json_schema import (
+    GenerateJsonSchema,
+    JsonSchemaMode,
+    JsonSchemaValue,
+    models_json_schema,
+)
 from pydantic_core import core_schema
 
 from simulator import __version__
@@ -178,6 +183,11 @@ def path_params(path: str) -> list[str]:
     return names
 
 
+SchemaRefs = dict[tuple[type[BaseModel], JsonSchemaMode], JsonSchemaValue]
+"""Each model's ``$ref`` in the document, by (model, mode): responses are serialized,
+request bodies validated."""
+
+
 def build_openapi(
     groups: Sequence[tuple[str, Sequence[Operation]]],
     *,
@@ -185,6 +195,26 @@ def build_openapi(
     title: str = "connectedcar-simulator",
 ) -> dict[str, Any]:
     """OpenAPI 3.1 for every operation, schemas generated from the pydantic models."""
+    refs, schemas = _model_schemas(groups, error_model)
+    error_content = {"application/json": {"schema": refs[(error_model, "serialization")]}}
+    paths: dict[str, dict[str, Any]] = {}
+    for prefix, operations in groups:
+        for op in operations:
+            document = _operation_document(op, refs, error_content)
+            paths.setdefault(prefix + op.path, {})[op.method.lower()] = document
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": __version__},
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": _security_schemes()},
+    }
+
+
+def _model_schemas(
+    groups: Sequence[tuple[str, Sequence[Operation]]], error_model: type[BaseModel]
+) -> tuple[SchemaRefs, dict[str, Any]]:
+    """The references to, and the schemas of, every model answered (and the error body)
+    or accepted, in the order the operations name them."""
     outputs: dict[type[BaseModel], None] = {error_model: None}
     inputs: dict[type[BaseModel], None] = {}
     for _, operations in groups:
@@ -194,91 +224,98 @@ def build_openapi(
                     outputs[model] = None
             if op.body is not None:
                 inputs[op.body] = None
-    wanted: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         *((model, "serialization") for model in outputs),
         *((model, "validation") for model in inputs),
     ]
-    key_map, schemas = models_json_schema(
+    generated, schemas = models_json_schema(
         wanted,
         ref_template="#/components/schemas/{model}",
         schema_generator=_RefinedJsonSchema,
     )
-    error_ref = key_map[(error_model, "serialization")]
-    error_content = {"application/json": {"schema": error_ref}}
+    return {key: generated[key] for key in wanted}, schemas.get("$defs", {})
 
-    paths: dict[str, dict[str, Any]] = {}
-    for prefix, operations in groups:
-        for op in operations:
-            full = prefix + op.path
-            declared = {p.name for p in op.params if p.location == "path"}
-            params = [
-                {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-                for n in path_params(op.path)
-                if n not in declared
-            ]
-            params += [
-                {
-                    "name": p.name,
-                    "in": p.location,
-                    "required": p.required or p.location == "path",
-                    "schema": p.schema,
-                    **({"description": p.description} if p.description else {}),
-                }
-                for p in op.params
-            ]
-            responses: dict[str, Any] = {}
-            for status, model in op.responses.items():
-                entry: dict[str, Any] = {"description": f"{status}"}
-                if model is not None:
-                    schema = key_map[(model, "serialization")]
-                    entry["content"] = {op.content_type: {"schema": schema}}
-                responses[str(status)] = entry
-            for status in op.errors:
-                responses[str(status)] = {
-                    "description": ERROR_DESCRIPTIONS.get(status, str(status)),
-                    "content": error_content,
-                }
-            extra = dict(op.extra)
-            responses.update(extra.pop("responses", {}))
-            document: dict[str, Any] = {
-                "operationId": op.operation_id,
-                "summary": op.summary,
-                "parameters": params,
-                "responses": dict(sorted(responses.items())),
-                **({"tags": list(op.tags)} if op.tags else {}),
-            }
-            if op.body is not None:
-                document["requestBody"] = {
-                    "required": True,
-                    "content": {"application/json": {"schema": key_map[(op.body, "validation")]}},
-                }
-            if op.security:
-                document["security"] = [{"oauth": list(op.scopes)}]
-            document.update(extra)
-            paths.setdefault(full, {})[op.method.lower()] = document
+
+def _operation_document(
+    op: Operation, refs: SchemaRefs, error_content: dict[str, Any]
+) -> dict[str, Any]:
+    """One operation's entry under its path and method."""
+    extra = dict(op.extra)
+    responses = _responses(op, refs, error_content)
+    responses.update(extra.pop("responses", {}))
+    document: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "summary": op.summary,
+        "parameters": _parameters(op),
+        "responses": dict(sorted(responses.items())),
+        **({"tags": list(op.tags)} if op.tags else {}),
+    }
+    if op.body is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
+    if op.security:
+        document["security"] = [{"oauth": list(op.scopes)}]
+    document.update(extra)
+    return document
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    """The path's parameters not declared (plain strings), then the declared ones."""
+    declared = {p.name for p in op.params if p.location == "path"}
+    params = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        for n in path_params(op.path)
+        if n not in declared
+    ]
+    params += [
+        {
+            "name": p.name,
+            "in": p.location,
+            "required": p.required or p.location == "path",
+            "schema": p.schema,
+            **({"description": p.description} if p.description else {}),
+        }
+        for p in op.params
+    ]
+    return params
+
+
+def _responses(op: Operation, refs: SchemaRefs, error_content: dict[str, Any]) -> dict[str, Any]:
+    """The operation's answers, then its error statuses with the error body."""
+    responses: dict[str, Any] = {}
+    for status, model in op.responses.items():
+        entry: dict[str, Any] = {"description": f"{status}"}
+        if model is not None:
+            entry["content"] = {op.content_type: {"schema": refs[(model, "serialization")]}}
+        responses[str(status)] = entry
+    for status in op.errors:
+        responses[str(status)] = {
+            "description": ERROR_DESCRIPTIONS.get(status, str(status)),
+            "content": error_content,
+        }
+    return responses
+
+
+def _security_schemes() -> dict[str, Any]:
+    """The user's OAuth token (password or authorization code) and the client's basic
+    credentials."""
     return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": __version__},
-        "paths": paths,
-        "components": {
-            "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {
-                "oauth": {
-                    "type": "oauth2",
-                    "flows": {
-                        "password": {"tokenUrl": "/am/oauth2/access_token", "scopes": {}},
-                        "authorizationCode": {
-                            "authorizationUrl": "/am/oauth2/authorize",
-                            "tokenUrl": "/am/oauth2/access_token",
-                            "scopes": {},
-                        },
-                    },
-                },
-                "clientBasic": {
-                    "type": "http",
-                    "scheme": "basic",
-                    "description": "client_id:client_secret (or the form fields)",
+        "oauth": {
+            "type": "oauth2",
+            "flows": {
+                "password": {"tokenUrl": "/am/oauth2/access_token", "scopes": {}},
+                "authorizationCode": {
+                    "authorizationUrl": "/am/oauth2/authorize",
+                    "tokenUrl": "/am/oauth2/access_token",
+                    "scopes": {},
                 },
             },
+        },
+        "clientBasic": {
+            "type": "http",
+            "scheme": "basic",
+            "description": "client_id:client_secret (or the form fields)",
         },
     }

@@ -2,19 +2,25 @@
 
 Pure domain: no HTTP here.  The API layer validates a subscription and hands
 its canonical form (a JSON-ready dict) to the :class:`CallbackRegistry`; the
-callback reads its typed channels from it.
+callback reads its typed channels from it.  With ``--data-dir`` the registry keeps
+every change in its :class:`~simulator.callbacks.persist.CallbackStore`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from simulator.callbacks.model import Callback, CallbackStatus, CallbackType, Owner
+from simulator.callbacks.persist import CallbackStore
 from simulator.errors import NotFound
 from simulator.events import CallbackChanged, EventBus
 from simulator.ids import Ids
+
+log = logging.getLogger("simulator.callbacks")
 
 
 class CallbackRegistry:
@@ -28,8 +34,36 @@ class CallbackRegistry:
         self._by_id: dict[str, Callback] = {}
         self._ids = ids
         self._bus = bus or EventBus()
+        self._store: CallbackStore | None = None
+
+    # ------------------------------------------------------------ persistence
+    def open(self, data_dir: Path) -> None:
+        """Keep the callbacks in ``data_dir`` and bring back those stored there."""
+        self._store = store = CallbackStore(data_dir)
+        for callback, removed in store.load():
+            if callback.id in self._by_id:
+                continue
+            if removed:  # accepted before the rule; never sent anyway
+                log.warning("callback %s: header attributes %s dropped: the HTTP layer "
+                            "sets them", callback.id, ", ".join(removed))  # fmt: skip
+                store.save(callback)
+            self.restore(callback)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def _changed(self, callback_id: str, change: str) -> None:
+        store = self._store
+        if store is not None:
+            callback = self._by_id.get(callback_id)
+            if change == "cleared":
+                store.clear()
+            elif callback is None:
+                store.delete(callback_id)
+            else:
+                store.save(callback)
         self._bus.publish(CallbackChanged(callback_id, change))  # type: ignore[arg-type]
 
     def clear(self) -> None:

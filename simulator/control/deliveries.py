@@ -3,11 +3,11 @@ journal, dead letters and pending lanes, replay, push outboxes, the target timeo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Literal
+from functools import partial
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AliasPath, ConfigDict, Field, model_validator
 
 from simulator.api.callbacks import Webhook
 from simulator.api.context import enum_param_doc
@@ -25,8 +25,14 @@ from simulator.callbacks.attributes import Attribute, PushNotifAttribute, WSAttr
 from simulator.callbacks.channels import BatchNotify, InlineWebhook, RetryPolicy
 from simulator.callbacks.model import CallbackType
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER
-from simulator.control.base import ControlModel, check_exactly_one, exactly_one
-from simulator.delivery.journal import DeliveryRecord, Outcome
+from simulator.control.base import (
+    ClockTime,
+    ControlModel,
+    DomainView,
+    check_exactly_one,
+    exactly_one,
+)
+from simulator.delivery.journal import Outcome
 from simulator.delivery.message import MonitorEvent, RemoteEvent
 from simulator.errors import InvalidField, NotFound
 from simulator.events import Notification
@@ -100,21 +106,26 @@ class Raised(ControlModel):
     eventIds: list[str]
 
 
-class DeliveryEntry(ControlModel):
+def _milliseconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+# built from a delivery.journal.DeliveryRecord
+class DeliveryEntry(DomainView):
     seq: int
-    eventId: str
-    callbackId: str | None = None
+    event_id: str
+    callback_id: str | None = None
     channel: str
     target: str
-    at: datetime
+    at: ClockTime
     outcome: Literal["delivered", "failed", "dead-lettered", "dropped", "undelivered"]
     attempt: int
-    batchSize: int
+    batch_size: int
     vin: str
     type: str
-    httpStatus: int | None = None
+    http_status: int | None = None
     error: str | None = None
-    latencyMs: float | None = None
+    latency_ms: Annotated[float | None, AfterValidator(_milliseconds)] = None
 
 
 class DeliveryList(ControlModel):
@@ -123,16 +134,22 @@ class DeliveryList(ControlModel):
     deliveries: list[DeliveryEntry]
 
 
-class DeadLetterEntry(ControlModel):
-    eventId: str
-    callbackId: str | None = None
+def _of_note(member: str, **field: Any) -> Any:
+    """A dead letter's field read from its notification."""
+    return Field(validation_alias=AliasPath("note", member), **field)
+
+
+# built from a delivery.journal.DeadLetter
+class DeadLetterEntry(DomainView):
+    event_id: str = _of_note("event_id")
+    callback_id: str | None = _of_note("callback_id", default=None)
     channel: str
-    vin: str
-    type: str
+    vin: str = _of_note("vin")
+    type: str = _of_note("type")
     reason: str
-    at: datetime
+    at: ClockTime
     attempts: int
-    raisedAt: datetime
+    raised_at: ClockTime = _of_note("raised_at")
 
 
 class DeadLetterList(ControlModel):
@@ -164,29 +181,6 @@ class DeliveryConfig(ControlModel):
 class PushOutbox(ControlModel):
     device: str
     messages: list[dict[str, Any]]
-
-
-def _at(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-def _entry(r: DeliveryRecord) -> DeliveryEntry:
-    return DeliveryEntry(
-        seq=r.seq,
-        eventId=r.event_id,
-        callbackId=r.callback_id,
-        channel=r.channel,
-        target=r.target,
-        at=_at(r.at),
-        outcome=r.outcome,
-        attempt=r.attempt,
-        batchSize=r.batch_size,
-        vin=r.vin,
-        type=r.type,
-        httpStatus=r.http_status,
-        error=r.error,
-        latencyMs=None if r.latency_ms is None else round(r.latency_ms, 3),
-    )
 
 
 # ------------------------------------------------------------------ handlers
@@ -279,7 +273,9 @@ async def list_deliveries(request: web.Request) -> web.Response:
     page = found[:limit]
     return model_response(
         DeliveryList(
-            total=journal.total, counts=journal.counts(), deliveries=[_entry(r) for r in page]
+            total=journal.total,
+            counts=journal.counts(),
+            deliveries=[DeliveryEntry.model_validate(r) for r in page],
         ),
         content_type=_J,
     )
@@ -287,20 +283,7 @@ async def list_deliveries(request: web.Request) -> web.Response:
 
 async def list_dead_letters(request: web.Request) -> web.Response:
     journal = sim_of(request).delivery.journal
-    entries = [
-        DeadLetterEntry(
-            eventId=d.note.event_id,
-            callbackId=d.note.callback_id,
-            channel=d.channel,
-            vin=d.note.vin,
-            type=d.note.type,
-            reason=d.reason,
-            at=_at(d.at),
-            attempts=d.attempts,
-            raisedAt=_at(d.note.raised_at),
-        )
-        for d in journal.dead.values()
-    ]
+    entries = [DeadLetterEntry.model_validate(d) for d in journal.dead.values()]
     return model_response(DeadLetterList(deadLetters=entries), content_type=_J)
 
 
@@ -347,31 +330,7 @@ async def clear_outbox(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def _op(
-    method: str,
-    path: str,
-    handler: Any,
-    op_id: str,
-    summary: str,
-    responses: dict[int, type[BaseModel] | None],
-    *,
-    body: type[BaseModel] | None = None,
-    params: tuple[Param, ...] = (),
-    errors: tuple[int, ...] | None = None,
-) -> Operation:
-    return control_operation(
-        method,
-        path,
-        handler,
-        op_id,
-        summary,
-        responses,
-        tags=TAGS,
-        body=body,
-        params=params,
-        errors=errors,
-    )
-
+_op = partial(control_operation, tags=TAGS)
 
 _S = {"type": "string"}
 DELIVERY_OPERATIONS: tuple[Operation, ...] = (

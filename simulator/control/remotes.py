@@ -4,22 +4,22 @@ scripted failures), and direct injection of the data remotes depend on."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import AliasPath, BaseModel, Field
 
 from simulator.api.http import model_response, read_model, sim_of
 from simulator.api.operations import Operation, control_operation
-from simulator.control.base import ControlModel
+from simulator.control.base import ClockTime, ControlModel, DomainView
 from simulator.delivery.message import FailureCause
 from simulator.errors import NotFound
 from simulator.fleet.models import Vehicle
 from simulator.fleet.operations import INJECTED
 from simulator.fleet.state_body import PointIn, StateInjection
 from simulator.remotes.commands import ActionName
-from simulator.remotes.engine import RemoteAction, ScriptedFailure
+from simulator.remotes.engine import ScriptedFailure
 
 __all__ = ["INJECTED", "REMOTE_CONTROL_OPERATIONS", "PointIn", "StateInjection"]
 
@@ -27,24 +27,31 @@ _J = "application/json"
 TAGS = ("Remotes control",)
 
 
-class StatusStep(ControlModel):
-    at: datetime
+# built from a remotes.engine.StatusEntry
+class StatusStep(DomainView):
+    at: ClockTime
     type: str  # Pending or Done
     status: str
-    failureCause: str | None = None
-    feedbackDetail: str | None = None
+    failure_cause: str | None = None
+    feedback_detail: str | None = None
 
 
-class RemoteHistory(ControlModel):
-    remoteActionId: str
-    type: str
-    action: str
-    label: str | None = None
-    callbackId: str
-    userId: str
-    clientId: str
-    createdAt: datetime
-    remote: dict[str, Any]
+def _of_command(member: str, **field: Any) -> Any:
+    """A remote's field read from its command."""
+    return Field(validation_alias=AliasPath("command", member), **field)
+
+
+# built from a remotes.engine.RemoteAction (and its history)
+class RemoteHistory(DomainView):
+    remote_action_id: str = Field(validation_alias="id")
+    type: str = _of_command("remote_type")
+    action: str = _of_command("action")
+    label: str | None = _of_command("label", default=None)
+    callback_id: str
+    user_id: str
+    client_id: str
+    created_at: ClockTime
+    remote: dict[str, Any] = _of_command("remote")
     history: list[StatusStep]
 
 
@@ -83,7 +90,8 @@ class FailureIn(ControlModel):
     action: ActionName | None = Field(default=None, description="only remotes of this action")
 
 
-class FailureOut(ControlModel):
+# built from a remotes.engine.ScriptedFailure
+class FailureOut(DomainView):
     cause: str
     remaining: int
     action: str | None = None
@@ -112,40 +120,13 @@ def _vehicle(request: web.Request) -> Vehicle:
     return vehicle
 
 
-def _at(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-def _history(action: RemoteAction) -> RemoteHistory:
-    command = action.command
-    return RemoteHistory(
-        remoteActionId=action.id,
-        type=command.remote_type,
-        action=command.action,
-        label=command.label,
-        callbackId=action.callback_id,
-        userId=action.user_id,
-        clientId=action.client_id,
-        createdAt=_at(action.created_at),
-        remote=command.remote,
-        history=[
-            StatusStep(
-                at=_at(step.at),
-                type=step.type,
-                status=step.status,
-                failureCause=step.failure_cause,
-                feedbackDetail=step.feedback_detail,
-            )
-            for step in action.history
-        ],
-    )
-
-
 async def list_remote_history(request: web.Request) -> web.Response:
     vehicle = _vehicle(request)
     actions = sim_of(request).remotes.all_actions(vehicle.id)
     return model_response(
-        RemoteHistoryList(vehicleId=vehicle.id, remotes=[_history(a) for a in actions]),
+        RemoteHistoryList(
+            vehicleId=vehicle.id, remotes=[RemoteHistory.model_validate(a) for a in actions]
+        ),
         content_type=_J,
     )
 
@@ -168,10 +149,7 @@ def _behaviour(request: web.Request, vehicle: Vehicle) -> web.Response:
             wakeupLimit=remotes.wakeup_limit,
             wakeupsThisMonth=remotes.wakeups.get(now.strftime("%Y-%m"), 0),
             timing=remotes.timing.as_dict(),
-            failures=[
-                FailureOut(cause=f.cause, remaining=f.remaining, action=f.action)
-                for f in remotes.failures
-            ],
+            failures=[FailureOut.model_validate(f) for f in remotes.failures],
             immobilized=state.immobilized,
             stolen=state.stolen,
             destination=None if destination is None else [destination.lon, destination.lat],

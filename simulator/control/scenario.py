@@ -51,7 +51,7 @@ class ScenarioState(ControlModel):
     start: datetime
     end: datetime
     now: datetime
-    stepsDone: int
+    stepsDone: int = Field(description="steps played (a refused one too: see error)")
     steps: int
     finished: bool
     error: str | None = Field(default=None, description="the last step the simulator refused")
@@ -94,6 +94,12 @@ def _state(request: web.Request) -> web.Response:
 
 
 async def get_scenario(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    if sim.player is None:
+        raise _no_scenario()
+    # on a manual clock the steps due and the sends in flight finish first: the answer
+    # is the same however soon after moving the clock it is asked
+    await sim.player.look(settle=sim.settings.manual_clock)
     return _state(request)
 
 
@@ -101,15 +107,18 @@ def _base_url(request: web.Request) -> str:
     return f"https://{request.host}"
 
 
-async def _replay(request: web.Request, path: Path, text: str) -> web.Response:
+async def _replay(request: web.Request, path: Path, text: str, *, load: bool) -> web.Response:
+    """Play ``text`` from now; when it is a newly loaded file its ``life`` applies too."""
     sim = sim_of(request)
     try:
         scenario = parse_scenario(text, path)
     except ScenarioError as exc:
         raise InvalidField("yaml", f"yaml: {exc}") from None
-    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or None
+    if load and scenario.life is not None:
+        sim.life.enabled = scenario.life
     try:
-        await play_live(sim, _base_url(request), path, text, scenario, control_token=token)
+        # the player's control calls carry its own token (scenario.live), not the caller's
+        await play_live(sim, _base_url(request), path, text, scenario)
     except ScenarioError as exc:
         raise InvalidField("yaml", f"yaml: {exc}") from None
     return _state(request)
@@ -117,14 +126,14 @@ async def _replay(request: web.Request, path: Path, text: str) -> web.Response:
 
 async def load_scenario(request: web.Request) -> web.Response:
     body = await read_model(request, ScenarioLoad)
-    return await _replay(request, Path("<posted>"), body.yaml)
+    return await _replay(request, Path("<posted>"), body.yaml, load=True)
 
 
 async def restart_scenario(request: web.Request) -> web.Response:
     player = sim_of(request).player
     if player is None:
         raise _no_scenario()
-    return await _replay(request, player.path, player.text)
+    return await _replay(request, player.path, player.text, load=False)
 
 
 async def drive(request: web.Request) -> web.Response:

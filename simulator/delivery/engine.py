@@ -106,6 +106,7 @@ class DeliveryEngine:
         self._client.open()
         self._closing = False
         if self._data_dir is not None:
+            self.callbacks.open(self._data_dir)  # the lanes restored name them
             self._store = DeliveryStore(self._data_dir)
             self._restore(self._store)
 
@@ -115,13 +116,6 @@ class DeliveryEngine:
             ids.claim("event", (event_id,))
             if callback_id:  # a deleted callback's records still name it
                 ids.claim("callback", (callback_id,))
-        for callback, removed in store.load_callbacks():
-            if self.callbacks.find(callback.id) is None:
-                if removed:  # accepted before the rule; never sent anyway
-                    log.warning("callback %s: header attributes %s dropped: the HTTP layer "
-                                "sets them", callback.id, ", ".join(removed))  # fmt: skip
-                    store.save_callback(callback)
-                self.callbacks.restore(callback)
         records, total = store.load_records(self.journal.capacity)
         self.journal.restore(records, total)
         for dead in store.load_dead():
@@ -183,6 +177,7 @@ class DeliveryEngine:
         if self._store is not None:
             self._store.close()
             self._store = None
+        self.callbacks.close()
         if remaining:
             log.warning("%d deliveries still pending at shutdown", remaining)
         return remaining
@@ -262,12 +257,6 @@ class DeliveryEngine:
             if self._store is not None:
                 self._store.clear()
             return
-        callback = self.callbacks.find(change.callback_id)
-        if self._store is not None:
-            if callback is None:
-                self._store.delete_callback(change.callback_id)
-            else:
-                self._store.save_callback(callback)
         for lane in [x for x in self._lanes.values() if x.callback_id == change.callback_id]:
             if change.change == "deleted":
                 self._log([(i, None) for i in lane.queue], lane, Outcome.DROPPED,

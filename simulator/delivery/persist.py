@@ -1,4 +1,5 @@
-"""``--data-dir``: pending events, dead letters, the journal and the callbacks in SQLite.
+"""``--data-dir``: pending events, dead letters and the journal in SQLite (the callbacks
+are kept by :mod:`simulator.callbacks.persist`).
 
 Writes go through at once (WAL, ``synchronous=NORMAL``): an event the API
 accepted is on disk before the answer leaves, so a killed simulator delivers
@@ -10,12 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from simulator.callbacks.attributes import scrub_owned_headers
-from simulator.callbacks.model import Callback, CallbackStatus, CallbackType
 from simulator.delivery.journal import DeadLetter, DeliveryRecord
 from simulator.events import Notification
 from simulator.persist.sqlite import open_db
@@ -30,7 +28,6 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     at REAL NOT NULL, attempts INTEGER NOT NULL, note TEXT NOT NULL,
     PRIMARY KEY (event_id, channel));
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS callbacks (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 """
 
 
@@ -60,7 +57,7 @@ class DeliveryStore:
 
     def clear(self) -> None:
         with self._db:
-            for table in ("pending", "dead_letters", "journal", "callbacks"):
+            for table in ("pending", "dead_letters", "journal"):
                 self._db.execute(f"DELETE FROM {table}")
 
     # ------------------------------------------------------------ pending
@@ -139,47 +136,3 @@ class DeliveryStore:
             "SELECT DISTINCT json_extract(record, '$.event_id'),"
             " json_extract(record, '$.callback_id') FROM journal"
         )
-
-    # ------------------------------------------------------------ callbacks
-    def save_callback(self, callback: Callback) -> None:
-        record = {
-            "id": callback.id,
-            "user_id": callback.user_id,
-            "client_id": callback.client_id,
-            "label": callback.label,
-            "types": sorted(callback.types),
-            "subscription": callback.subscription,
-            "status": str(callback.status),
-            "created_at": callback.created_at.isoformat(),
-            "updated_at": callback.updated_at.isoformat(),
-        }
-        with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO callbacks VALUES (?, ?)", (callback.id, _dumps(record))
-            )
-
-    def delete_callback(self, cbid: str) -> None:
-        with self._db:
-            self._db.execute("DELETE FROM callbacks WHERE id = ?", (cbid,))
-
-    def load_callbacks(self) -> list[tuple[Callback, list[str]]]:
-        """Each callback kept, and the header attributes taken out of it: those a store
-        written before :func:`~simulator.callbacks.attributes.owned_header` was enforced
-        may hold (the caller saves it again)."""
-        found = []
-        for (raw,) in self._db.execute("SELECT record FROM callbacks ORDER BY rowid"):
-            r = json.loads(raw)
-            removed = scrub_owned_headers(r["subscription"])
-            callback = Callback(
-                id=r["id"],
-                user_id=r["user_id"],
-                client_id=r["client_id"],
-                label=r["label"],
-                types=frozenset(CallbackType(t) for t in r["types"]),
-                subscription=r["subscription"],
-                status=CallbackStatus(r["status"]),
-                created_at=datetime.fromisoformat(r["created_at"]),
-                updated_at=datetime.fromisoformat(r["updated_at"]),
-            )
-            found.append((callback, removed))
-        return found

@@ -1,3 +1,4 @@
 """What ``--data-dir`` keeps on disk, shared by the packages that keep something there
-(``delivery.persist``: the delivery journal and dead letters; ``monitors.persist``:
-the monitors).  ``sqlite``: each database opened one way."""
+(``delivery.persist``: pending deliveries, the delivery journal and dead letters;
+``monitors.persist``: the monitors; ``callbacks.persist``: the callbacks).  ``sqlite``:
+each database opened one way, and the table of JSON records by id."""

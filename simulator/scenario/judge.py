@@ -8,6 +8,7 @@ arrived, a count exceeded) or once the clock has passed its ``within``.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -180,20 +181,41 @@ class Judge:
             zip(self.results, self.expectations, strict=True)
         ):
             if result.state != OPEN:
+                if final and result.state == FAILED and self._late(index, expectation):
+                    # failed when its window closed; say what came after it
+                    what = "entries" if expectation.kind == "delivery" else "notifications"
+                    result.reason = self._instead(index, what)
                 continue
             after, within = self.window(expectation)
-            verdict = self._judge(index, expectation, after, within, final or now > within)
+            verdict = self._judge(index, expectation, after, within, now, final or now > within)
             if verdict is not None:
                 result.state, result.at, result.reason = verdict
         return self.results
 
+    def _late(self, index: int, expectation: Expectation) -> bool:
+        """Nothing matched inside the window of this notification or delivery
+        expectation (without count), but something matched outside it."""
+        detail = expectation.notification or expectation.delivery
+        return (
+            detail is not None
+            and detail.count is None
+            and not self.seen[index]
+            and bool(self.early[index])
+        )
+
     def _judge(
-        self, index: int, expectation: Expectation, after: float, within: float, closed: bool
+        self,
+        index: int,
+        expectation: Expectation,
+        after: float,
+        within: float,
+        now: float,
+        closed: bool,
     ) -> tuple[str, float, str] | None:
         kind = expectation.kind
         if kind == "state":
             assert expectation.state is not None
-            return self._state(expectation.state, after, within, closed)
+            return self._state(expectation.state, after, within, now, closed)
         seen = self.seen[index]
         if kind == "noNotification":
             if seen:
@@ -234,12 +256,17 @@ class Judge:
         return text + (f"; {self.refused} refused (non-2xx)" if self.refused else "")
 
     def _state(
-        self, check: StateCheck, after: float, within: float, closed: bool
+        self, check: StateCheck, after: float, within: float, now: float, closed: bool
     ) -> tuple[str, float, str] | None:
+        """The status holds between samples: the last one read before ``after`` is the
+        state at ``after`` (once the clock is there), then each sample in the window."""
+        samples = self.samples.get(check.vehicle, [])  # in time order
+        first = bisect.bisect_left(samples, after, key=lambda pair: pair[0])
+        end = bisect.bisect_right(samples, within, key=lambda pair: pair[0])
+        seen = [(after, samples[first - 1][1])] if first and now >= after else []
+        seen += samples[first:end]
         last: Any = "no status read"
-        for at, status in self.samples.get(check.vehicle, ()):
-            if at < after or at > within:
-                continue
+        for at, status in seen:
             try:
                 value = status_value(status, check.field)
             except KeyError:

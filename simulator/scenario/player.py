@@ -182,12 +182,15 @@ class Player:
     async def close(self) -> None:
         for timer in self._timers:
             timer.cancel()
+        for task in list(self._tasks):  # live steps still being played
+            task.cancel()
         if self._live is not None:
             self._live.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._live
-        if self._unsubscribe is not None:
+        if self._unsubscribe is not None:  # close() may come twice (the run, then the server)
             self._unsubscribe()
+            self._unsubscribe = None
         for receiver in self.receivers.values():
             await receiver.stop()
         if self._session is not None:
@@ -206,8 +209,30 @@ class Player:
         auth: tuple[str, str] | None = None,
         where: tuple[str | int, ...] | None = None,
     ) -> Any:
-        """One request (as ``auth``'s user and client for the API); a 4xx is the file's
-        fault (ScenarioError at ``where``)."""
+        """One request (as ``auth``'s user and client for the API: a token that expired
+        on the simulated clock is renewed once); a 4xx is the file's fault (ScenarioError
+        at ``where``)."""
+        status, answer = await self._send(method, path, body, auth)
+        if status == 401 and auth is not None:
+            self._tokens.pop(auth, None)
+            status, answer = await self._send(method, path, body, auth)
+        if status < 400:
+            return answer
+        message = answer.get("message", "") if isinstance(answer, dict) else str(answer)
+        field = answer.get("debug") if isinstance(answer, dict) else None
+        if where is None:
+            raise StepFailed(f"{method} {path}: {status} {message}")
+        loc = (*where, *_loc(field)) if isinstance(field, str) and field != "body" else where
+        raise ScenarioError(
+            self.path,
+            message or f"refused ({status})",
+            line=line_of(self.text, loc),
+            field=field_name(loc),
+        )
+
+    async def _send(
+        self, method: str, path: str, body: Any, auth: tuple[str, str] | None
+    ) -> tuple[int, Any]:
         assert self._session is not None
         headers = dict(self._control_headers) if path.startswith(CONTROL) else {}
         params: dict[str, str] = {}
@@ -218,22 +243,8 @@ class Player:
         async with self._session.request(
             method, self.url + path, json=body, headers=headers, params=params
         ) as response:
-            answer = (
-                await response.json(content_type=None) if response.content_length != 0 else None
-            )
-            if response.status < 400:
-                return answer
-        message = answer.get("message", "") if isinstance(answer, dict) else str(answer)
-        field = answer.get("debug") if isinstance(answer, dict) else None
-        if where is None:
-            raise StepFailed(f"{method} {path}: {response.status} {message}")
-        loc = (*where, *_loc(field)) if isinstance(field, str) and field != "body" else where
-        raise ScenarioError(
-            self.path,
-            message or f"refused ({response.status})",
-            line=line_of(self.text, loc),
-            field=field_name(loc),
-        )
+            empty = response.content_length == 0
+            return response.status, None if empty else await response.json(content_type=None)
 
     async def _token(self, user: str, client: str) -> str:
         key = (user, client)
@@ -521,17 +532,22 @@ class Player:
         return results
 
     async def _advance_to(self, target: float, report: Callable[[], None]) -> None:
-        clock = self.sim.clock
-        while True:
+        async def instant() -> None:
             await self._settle()
-            due = clock.next_due()
-            if due is None or due > target:
-                break
-            clock.advance(max(0.0, due - clock.time()))
-            self.judge.decide(clock.time())
+            self.judge.decide(self.sim.clock.time())
             report()
-        clock.advance(max(0.0, target - clock.time()))
-        await self._settle()
+
+        await self.sim.advance(max(0.0, target - self.sim.clock.time()), each=instant)
+
+    @property
+    def busy(self) -> bool:
+        """A live step is being played."""
+        return bool(self._tasks)
+
+    async def wait_steps(self) -> None:
+        """Until the live steps being played are done."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
 
     def progress(self) -> Progress:
         results = self.judge.results
@@ -547,7 +563,9 @@ class Player:
 
     # ------------------------------------------------------------ live
     def start_live(self) -> None:
-        """Steps as timers on the running clock; the judge looks twice a second."""
+        """Steps as timers on the running clock (those already due run at once), in the
+        file's order; the judge looks twice a second.  A step the simulator refuses
+        counts as played and sets :attr:`error` (the file's line and field)."""
         loop = asyncio.get_running_loop()
         steps = sorted(enumerate(self.scenario.timeline), key=lambda pair: pair[1].at)
         chain: asyncio.Lock = asyncio.Lock()
@@ -557,9 +575,12 @@ class Player:
                 async with chain:  # steps of one instant keep the file's order
                     try:
                         await self.do(index, step)
-                    except (DomainError, aiohttp.ClientError) as exc:
-                        self.error = str(exc)
-                        log.warning("scenario step %d failed: %s", index, exc)
+                    except Exception as exc:
+                        self.steps_done += 1
+                        self.error = str(exc) or type(exc).__name__
+                        expected = isinstance(exc, DomainError | aiohttp.ClientError)
+                        log.warning("scenario step %d failed: %s", index, self.error,
+                                    exc_info=not expected)  # fmt: skip
 
             def fire() -> None:
                 task = loop.create_task(play())
@@ -568,20 +589,36 @@ class Player:
 
             return fire
 
+        now = self.sim.clock.time()
         for index, step in steps:
             at = self.start + step.at.total_seconds()
-            self._timers.append(self.sim.clock.call_at(at, due(index, step)))
+            if at <= now:
+                due(index, step)()
+            else:
+                self._timers.append(self.sim.clock.call_at(at, due(index, step)))
         self._live = loop.create_task(self._watch())
 
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(0.5)
-            with contextlib.suppress(DomainError, aiohttp.ClientError):
+    async def look(self, *, settle: bool) -> None:
+        """Bring the judge up to now (live).  With ``settle`` (a manual clock, where
+        nothing moves meanwhile) the steps already due and every send in flight finish
+        first, so what the judge decides no longer depends on when it looked."""
+        if self._session is None or self._session.closed:  # closed meanwhile (a restart)
+            return
+        with contextlib.suppress(DomainError, aiohttp.ClientError):
+            if settle:
+                await self.wait_steps()
+                await self._settle()
+            else:
                 await self._look_at_states()
-            self._observe()
-            now = self.sim.clock.time()
-            final = now >= self.judge.end and self.steps_done == len(self.scenario.timeline)
-            self.judge.decide(now, final=final)
-            if final:
-                self.finished = True
-                return
+        self._observe()
+        now = self.sim.clock.time()
+        final = now >= self.judge.end and self.steps_done == len(self.scenario.timeline)
+        self.judge.decide(now, final=final)
+        if final:
+            self.finished = True
+
+    async def _watch(self) -> None:
+        settle = self.sim.settings.manual_clock
+        while not self.finished:
+            await asyncio.sleep(0.5)
+            await self.look(settle=settle)

@@ -19,7 +19,7 @@ from typing import TextIO
 from simulator.config import Settings
 from simulator.scenario import Scenario, ScenarioError, load_scenario
 from simulator.scenario.judge import HELD, Result
-from simulator.scenario.player import Player, Progress
+from simulator.scenario.player import Player, Progress, StepFailed
 from simulator.scenario.receivers import Arrival
 from simulator.scenario.report import Console, junit, summary_lines
 
@@ -107,6 +107,11 @@ def run_command(
             console.done()
         print(f"connectedcar-sim run: bad scenario: {exc}", file=err)
         return 2
+    except StepFailed as exc:  # the simulator refused what the run needed: it fails
+        if console is not None:
+            console.done()
+        print(f"connectedcar-sim run: {path}: the run stopped: {exc}", file=err)
+        return 1
     if console is not None:
         console.done()
     lines = summary_lines(path.name, outcome.results, outcome.wall_s, outcome.simulated_s)

@@ -36,7 +36,21 @@ from simulator.config import (
 from simulator.paths import AUTH_PREFIX
 from simulator.server import RunningServer, start
 from simulator.store import Simulator
+from simulator.testing.scenarios import (
+    ExpectationResult,
+    ScenarioResult,
+    play_scenario,
+    play_scenario_async,
+)
 from simulator.tls import CertStore
+
+__all__ = [
+    "ExpectationResult",
+    "ScenarioResult",
+    "ThreadedSimulator",
+    "play_scenario",
+    "play_scenario_async",
+]
 
 T = TypeVar("T")
 
@@ -143,9 +157,10 @@ class ThreadedSimulator:
         self._run(self.sim.delivery.wait_websockets_closed(), timeout)
 
     def advance(self, seconds: float) -> datetime:
-        """Move the virtual clock ``seconds`` forward (firing every timer due on the way,
-        in order), then :meth:`wait_idle`; the clock's new reading."""
-        now = self.call(lambda sim: sim.clock.advance(seconds))
+        """Move the virtual clock ``seconds`` forward as time would pass (every timer due
+        on the way, in order, the sends each starts finishing before the clock moves on),
+        then :meth:`wait_idle`; the clock's new reading."""
+        now = self._run(self.sim.advance(seconds), timeout=300)
         self.wait_idle()
         return now
 
