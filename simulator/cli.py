@@ -1,8 +1,15 @@
 """Command line: ``connectedcar-sim`` / ``python -m simulator``.
 
-Every option also reads an environment variable ``CCSIM_<OPTION>``
-(``--manual-clock`` -> ``CCSIM_MANUAL_CLOCK=1``, ``--host`` may be a comma
-list in ``CCSIM_HOST`` for ``certs``).
+Every option is added with :func:`_option`: its help ends with its default and its
+environment variable ``CCSIM_<OPTION>`` (``--manual-clock`` -> ``CCSIM_MANUAL_CLOCK=1``,
+``--host`` may be a comma list in ``CCSIM_HOST`` for ``certs``), read when the option
+is not on the command line.  ``CCSIM_CERT_HOSTS`` (no option) adds names to the
+certificates ``certs`` and a first ``serve`` make.
+
+Whatever stops a command before it runs (a bad value or variable, a broken
+certificate folder, a ``--webhook-ca`` that is not a CA, a ``--data-dir`` that cannot
+be written, a port in use) is one line on stderr, ``connectedcar-sim COMMAND: ...``,
+naming the option, variable or file and what to do, and exit code 2.
 """
 
 from __future__ import annotations
@@ -10,61 +17,92 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
+import errno
+import ipaddress
 import logging
+import math
 import os
+import re
+import socket
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
 from simulator import __version__
-from simulator.config import RateLimit, Settings, control_token_digest
-from simulator.tls import DEFAULT_HOSTS, CertStore
+from simulator.config import ACCESS_TOKEN_LIFETIME, RateLimit, Settings, control_token_digest
+from simulator.logs import LEVELS, configure_logging
+from simulator.tls import DEFAULT_HOSTS, P12_PASSWORD, CertificateError, CertStore, check_ca_file
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+PROG = "connectedcar-sim"
+_HOST_NAME = re.compile(
+    r"(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
+)
+_SECRET_VARIABLES = ("_TOKEN", "_SECRET", "_PASSWORD", "_KEY")  # values never echoed
 
 
-def _env(name: str) -> str | None:
-    return os.environ.get("CCSIM_" + name.upper().replace("-", "_"))
-
-
-def _env_default(name: str, default: object) -> object:
-    value = _env(name)
-    return default if value is None else value
-
-
-def _env_flag(name: str) -> bool:
-    value = _env(name)
-    return value is not None and value.strip().lower() in _TRUE
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be positive")
+def _whole(text: str, low: int | None = None, high: int | None = None) -> int:
+    """An integer in ``low..high`` (either bound may be open)."""
+    try:
+        value: int | None = int(text.strip())
+    except ValueError:
+        value = None
+    if value is None or (low is not None and value < low) or (high is not None and value > high):
+        rule = "" if low is None else f" >= {low}" if high is None else f" in {low}..{high}"
+        raise argparse.ArgumentTypeError(f"must be an integer{rule}")
     return value
 
 
 def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("must be in 0..65535")
-    return value
+    return _whole(text, 0, 65535)
 
 
 def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return value
+    return _whole(text, 0)
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be >= 1")
+    return _whole(text, 1)
+
+
+def _integer(text: str) -> int:
+    return _whole(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError("must be a number > 0")
     return value
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE | _FALSE:
+        return value in _TRUE
+    raise argparse.ArgumentTypeError("must be 1, true, yes or on (or 0, false, no, off)")
+
+
+def _host_name(text: str) -> str:
+    """A name or address a certificate can be issued for (and a server can listen on)."""
+    name = text.strip()
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        pass
+    if not _HOST_NAME.fullmatch(name):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a host name or IP address (letters, digits, '-' and '.' only)"
+        )
+    return name
 
 
 def _rate_limit(text: str) -> RateLimit:
@@ -76,9 +114,7 @@ def _rate_limit(text: str) -> RateLimit:
         ) from None
 
 
-def _timestamp(text: str | datetime) -> datetime:
-    if isinstance(text, datetime):
-        return text
+def _timestamp(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -88,240 +124,468 @@ def _timestamp(text: str | datetime) -> datetime:
     return value
 
 
+# ------------------------------------------------------------------ options and variables
+@dataclass(frozen=True, slots=True)
+class _EnvOption:
+    """An option's environment variable, read when the option is not on the command line."""
+
+    dest: str
+    variable: str
+    flag: str | None  # None: a variable with no option
+    default: object
+    convert: Callable[[str], object]
+    split: str | None = None  # a list: the separator of its items
+
+
+def _choice(choices: Sequence[str], normalize: Callable[[str], str] | None) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        value = normalize(text.strip()) if normalize else text.strip()
+        if value not in choices:
+            raise argparse.ArgumentTypeError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return convert
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every mistake is one line on stderr (exit 2); an option not on the command line
+    takes its variable's value (checked, naming the variable), else its default."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.env_options: list[_EnvOption] = []
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        from_env: dict[str, str] = getattr(parsed, "from_env", {})
+        for option in self.env_options:
+            if getattr(parsed, option.dest, None) is not None:
+                continue
+            text = os.environ.get(option.variable)
+            if text is None:
+                setattr(parsed, option.dest, option.default)
+                continue
+            setattr(parsed, option.dest, self._converted(option, text))
+            from_env[option.dest] = option.variable
+        parsed.from_env = from_env
+        return parsed, extras
+
+    def _converted(self, option: _EnvOption, text: str) -> object:
+        try:
+            if option.split is None:
+                return option.convert(text)
+            items = (item.strip() for item in text.split(option.split))
+            return [option.convert(item) for item in items if item]
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            secret = option.variable.endswith(_SECRET_VARIABLES)
+            shown = "…" if secret else text
+            sets = f" (the variable of {option.flag})" if option.flag else ""
+            self.exit(2, f"{self.prog}: {option.variable}={shown}: {exc}{sets}\n")
+
+
+def _option(
+    parser: _Parser,
+    flag: str,
+    *,
+    help: str,
+    default: object = None,
+    type: Callable[[str], Any] | None = None,
+    shown: str | None = None,
+    split: str | None = None,
+    group: argparse._MutuallyExclusiveGroup | None = None,
+    **kwargs: Any,
+) -> None:
+    """Add ``flag`` whose help ends with its default and its variable ``CCSIM_<FLAG>``."""
+    name = flag.lstrip("-").replace("-", "_")
+    variable = "CCSIM_" + name.upper()
+    convert: Callable[[str], object] = type or str
+    if kwargs.get("action") == "store_true":
+        convert, shown = _flag, shown or "off"
+    elif "choices" in kwargs:
+        convert = _choice(kwargs["choices"], type)
+    if type is not None:
+        kwargs["type"] = type
+    if shown is None:
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+    text = f"{help} (default: {shown}; env {variable})"
+    (group or parser).add_argument(flag, default=None, help=text.replace("%", "%%"), **kwargs)
+    dest = kwargs.get("dest", name)
+    parser.env_options.append(_EnvOption(dest, variable, flag, default, convert, split))
+
+
+def _source(args: argparse.Namespace, dest: str, flag: str, value: object) -> str:
+    """How the user gave ``dest``: ``--flag VALUE`` or ``CCSIM_FLAG=VALUE``."""
+    variable: str | None = args.from_env.get(dest)
+    return f"{variable}={value}" if variable else f"{flag} {value}"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="connectedcar-sim",
+    parser = _Parser(
+        prog=PROG,
         description="A local, faithful simulator of the Stellantis connected-car API v4.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_certs(sub)
     _add_run(sub)
-    serve = sub.add_parser("serve", help="serve the API over mTLS")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the API over mTLS",
+        epilog=_CERT_HOSTS_HELP + " on its first start (when --certs holds none).",
+    )
+    _cert_hosts(serve)
     # in the order --help lists them
     _add_serve_world(serve)
+    _add_serve_logs(serve)
     _add_serve_behaviour(serve)
     _add_serve_capacity(serve)
     return parser
 
 
-def _add_certs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    certs = sub.add_parser("certs", help="write the CA, server, client and webhook certificates")
-    certs.add_argument("--dir", type=Path, default=Path(str(_env_default("dir", "certs"))))
-    env_hosts = _env("host")
-    certs.add_argument(
+_CERT_HOSTS_HELP = (
+    "CCSIM_CERT_HOSTS=NAME,... (environment only) adds names or addresses, such as "
+    "container service names or host.docker.internal, to the server and webhook "
+    "certificates made"
+)
+
+
+def _cert_hosts(parser: _Parser) -> None:
+    parser.env_options.append(
+        _EnvOption("cert_hosts", "CCSIM_CERT_HOSTS", None, [], _host_name, split=",")
+    )
+
+
+def _add_certs(sub: argparse._SubParsersAction[_Parser]) -> None:
+    certs = sub.add_parser(
+        "certs",
+        help="write the CA, server, client and webhook certificates",
+        epilog=f"{_CERT_HOSTS_HELP}. client.p12 (client.pem, client.key and ca.pem, "
+        f"for a browser) has the password {P12_PASSWORD!r}.",
+    )
+    _option(
+        certs,
+        "--dir",
+        type=Path,
+        default=Path("certs"),
+        metavar="DIR",
+        help="the folder to write into",
+    )
+    _option(
+        certs,
         "--host",
         action="append",
         dest="hosts",
-        default=None,
-        help="name or address the server and webhook certificates are valid for (repeatable)",
+        type=_host_name,
+        metavar="NAME",
+        split=",",
+        default=list(DEFAULT_HOSTS),
+        shown=", ".join(DEFAULT_HOSTS),
+        help="name or address the server and webhook certificates are valid for "
+        "(repeatable; CCSIM_HOST is a comma list)",
     )
-    certs.add_argument("--force", action="store_true", default=_env_flag("force"))
-    certs.set_defaults(env_hosts=env_hosts)
+    _option(
+        certs,
+        "--force",
+        action="store_true",
+        help="regenerate every file, the CA too (clients must then trust the new ca.pem)",
+    )
+    _cert_hosts(certs)
 
 
-def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     run = sub.add_parser(
         "run", help="play a scenario file headless; exit 0 if its expectations hold, 1 if not"
     )
     run.add_argument("scenario_file", type=Path, metavar="SCENARIO")
-    run.add_argument("--report", type=Path, default=None, help="write a JUnit XML report here")
-    run.add_argument(
-        "--quiet", action="store_true", help="no progress; only failures and the summary"
+    _option(
+        run,
+        "--report",
+        type=Path,
+        shown="none",
+        metavar="FILE",
+        help="write a JUnit XML report here",
     )
-    run.add_argument("--seed", type=int, default=int(str(_env_default("seed", "0"))))
+    _option(run, "--quiet", action="store_true", help="no progress; only failures and the summary")
+    _option(
+        run,
+        "--seed",
+        type=_integer,
+        default=0,
+        metavar="N",
+        help="seed of the fleet and of every id",
+    )
 
 
-def _add_serve_world(serve: argparse.ArgumentParser) -> None:
-    """Where ``serve`` listens, what it simulates, how its time runs and logs."""
-    serve.add_argument("--host", default=_env_default("host", "127.0.0.1"))
-    serve.add_argument("--port", type=_port, default=_env_default("port", "8443"))
-    serve.add_argument("--certs", type=Path, default=Path(str(_env_default("certs", "certs"))))
-    serve.add_argument("--vehicles", type=_count, default=_env_default("vehicles", "3"))
-    serve.add_argument("--seed", type=int, default=_env_default("seed", "0"))
+def _add_serve_world(serve: _Parser) -> None:
+    """Where ``serve`` listens, what it simulates, how its time runs."""
+    _option(
+        serve,
+        "--host",
+        type=_host_name,
+        default="127.0.0.1",
+        help="address to listen on (0.0.0.0: every interface)",
+    )
+    _option(
+        serve,
+        "--port",
+        type=_port,
+        default=8443,
+        help="port to listen on (0: a free one, shown on the ready line)",
+    )
+    _option(
+        serve,
+        "--certs",
+        type=Path,
+        default=Path("certs"),
+        metavar="DIR",
+        help="the certificate folder (made on the first start when it holds none)",
+    )
+    _option(
+        serve,
+        "--vehicles",
+        type=_count,
+        default=3,
+        metavar="N",
+        help="vehicles of the demo user's fleet",
+    )
+    _option(
+        serve,
+        "--seed",
+        type=_integer,
+        default=0,
+        metavar="N",
+        help="seed of the fleet and of every id (the same seed gives the same run)",
+    )
     clock = serve.add_mutually_exclusive_group()
-    clock.add_argument(
+    _option(
+        serve,
         "--speed",
+        group=clock,
         type=_positive_float,
-        default=_env_default("speed", "1"),
+        default=1.0,
+        metavar="FACTOR",
         help="accelerated time: FACTOR simulated seconds per real second",
     )
-    clock.add_argument(
+    _option(
+        serve,
         "--manual-clock",
+        group=clock,
         action="store_true",
-        default=_env_flag("manual_clock"),
         help="time moves only through the control API",
     )
-    serve.add_argument(
-        "--log-format", choices=("text", "json"), default=_env_default("log_format", "text")
+
+
+def _add_serve_logs(serve: _Parser) -> None:
+    """How ``serve`` logs, what scenario and rate limits it plays."""
+    _option(
+        serve,
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log lines as text or as JSON objects, one a line",
     )
-    serve.add_argument(
+    _option(
+        serve,
+        "--log-level",
+        type=str.lower,
+        choices=tuple(LEVELS),
+        default="info",
+        help="the least important log lines printed",
+    )
+    _option(
+        serve,
+        "--quiet",
+        action="store_true",
+        help="no banner and only warnings and errors after the ready line",
+    )
+    _option(
+        serve,
         "--scenario",
         type=Path,
-        default=_env_default("scenario", None),
         metavar="FILE",
+        shown="none",
         help="a YAML scenario declaring users, clients, vehicles (scenarios/README.md)",
     )
-    serve.add_argument(
+    _option(
+        serve,
         "--rate-limit",
         type=_rate_limit,
-        default=_env_default("rate_limit", None),
         metavar="DAY/BURST",
+        shown="off",
         help="turn on the API's rate limits for every client, e.g. 100000/100",
     )
 
 
-def _add_serve_behaviour(serve: argparse.ArgumentParser) -> None:
-    """Webhook trust and patience, the clock's start, the fleet's life, the control token."""
-    env_cas = _env("webhook_ca")
-    serve.add_argument(
+def _add_serve_behaviour(serve: _Parser) -> None:
+    """Webhook trust and patience, the clock's start, the fleet's life, tokens."""
+    _option(
+        serve,
         "--webhook-ca",
         dest="webhook_cas",
         type=Path,
         action="append",
-        default=[Path(p) for p in env_cas.split(os.pathsep) if p] if env_cas else [],
+        split=os.pathsep,
+        default=[],
+        shown="none",
         metavar="FILE",
-        help="also trust this CA (PEM) for webhook and websocket targets (repeatable)",
+        help="also trust this CA (PEM) for webhook and websocket targets "
+        f"(repeatable; CCSIM_WEBHOOK_CA is a {os.pathsep!r}-separated list)",
     )
-    serve.add_argument(
+    _option(
+        serve,
         "--webhook-timeout",
         type=_positive_float,
-        default=_env_default("webhook_timeout", "10"),
+        default=10.0,
         metavar="SECONDS",
         help="a target that has not answered after this long is a failed attempt",
     )
-    serve.add_argument(
+    _option(
+        serve,
         "--start",
         type=_timestamp,
-        default=_env_default("start", None),
         metavar="TIME",
-        help="the clock's first reading, RFC 3339 (e.g. 2026-01-05T06:00:00Z; default now)",
+        shown="now",
+        help="the clock's first reading, RFC 3339 (e.g. 2026-01-05T06:00:00Z)",
     )
-    serve.add_argument(
+    _option(
+        serve,
         "--no-life",
         action="store_true",
-        default=_env_flag("no_life"),
         help="vehicles stay where they are (no commutes, charging or samples on the clock)",
     )
-    serve.add_argument(
+    _option(
+        serve,
+        "--token-ttl",
+        type=_positive_int,
+        default=int(ACCESS_TOKEN_LIFETIME),
+        metavar="SECONDS",
+        help="lifetime of an access token in simulated seconds (its expires_in): at "
+        "--speed 60 the default lives one real minute",
+    )
+    _option(
+        serve,
         "--control-token",
-        default=_env_default("control_token", None),
         metavar="TOKEN",
-        help="the control API (/simulator/v1) needs 'Authorization: Bearer TOKEN' "
-        "(default: open to any holder of a client certificate)",
+        shown="none: open to any holder of a client certificate",
+        help="the control API (/simulator/v1) needs 'Authorization: Bearer TOKEN'",
     )
 
 
-def _add_serve_capacity(serve: argparse.ArgumentParser) -> None:
+def _add_serve_capacity(serve: _Parser) -> None:
     """What ``serve`` keeps (data dir, journals) and how many connections it takes."""
-    serve.add_argument(
+    _option(
+        serve,
         "--data-dir",
         type=Path,
-        default=_env_default("data_dir", None),
         metavar="DIR",
+        shown="none: in memory only",
         help="keep callbacks, undelivered events and the delivery journal here (SQLite)",
     )
-    serve.add_argument(
+    _option(
+        serve,
         "--journal-size",
         type=_positive_int,
-        default=_env_default("journal_size", "10000"),
+        default=10_000,
         metavar="N",
         help="requests and delivery attempts kept in memory by the journals (the newest N each)",
     )
-    serve.add_argument(
+    _option(
+        serve,
         "--max-connections",
         type=_positive_int,
-        default=_env_default("max_connections", "1024"),
+        default=1024,
         metavar="N",
         help="connections served at once; past N a new connection's request gets a 503 "
-        "(Retry-After) and the connection is closed (default 1024)",
+        "(Retry-After) and the connection is closed",
     )
-    serve.add_argument(
+    _option(
+        serve,
         "--keepalive-timeout",
         type=_positive_float,
-        default=_env_default("keepalive_timeout", "75"),
+        default=75.0,
         metavar="SECONDS",
         help="an idle keep-alive connection is closed after this many (wall-clock) seconds",
     )
 
 
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
+def _why(path: Path, exc: OSError) -> str:
+    """Why ``path`` could not be used as a folder."""
+    if path.exists() and not path.is_dir():
+        return "a file, not a folder"
+    return exc.strerror or str(exc)
 
 
-def _configure_logging(fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(_JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
+def _fail(command: str, message: str) -> int:
+    """The one line on stderr of a command that cannot go on: exit code 2."""
+    print(f"{PROG} {command}: {message}", file=sys.stderr, flush=True)
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "certs":
-        hosts = args.hosts or (args.env_hosts.split(",") if args.env_hosts else DEFAULT_HOSTS)
-        store = CertStore(args.dir)
-        written = store.ensure(hosts, force=args.force)
-        state = "wrote" if written else "kept existing"
-        print(f"{state} certificates in {args.dir}/ for {', '.join(hosts)}")
-        return 0
+        return _certs(args)
     if args.command == "run":
         from simulator.scenario.run import run_command
 
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         return run_command(args.scenario_file, report=args.report, quiet=args.quiet, seed=args.seed)
-    _configure_logging(args.log_format)
-    if args.manual_clock and _env("speed") is not None and args.speed != 1:
-        print("--speed and --manual-clock exclude each other", file=sys.stderr)
-        return 2
-    settings = Settings(
-        host=args.host,
-        port=int(args.port),
-        certs=args.certs,
-        vehicles=int(args.vehicles),
-        seed=int(args.seed),
-        speed=1.0 if args.manual_clock else float(args.speed),
-        manual_clock=bool(args.manual_clock),
-        log_format=args.log_format,
-        scenario=args.scenario,
-        rate_limit=args.rate_limit,
-        webhook_cas=tuple(args.webhook_cas),
-        life=not args.no_life,
-        start=_timestamp(args.start) if args.start is not None else None,
-        webhook_timeout=float(args.webhook_timeout),
-        data_dir=Path(args.data_dir) if args.data_dir is not None else None,
-        max_connections=int(args.max_connections),
-        keepalive_timeout=float(args.keepalive_timeout),
-        control_token_digest=control_token_digest(args.control_token),
-        journal_capacity=int(args.journal_size),
-        delivery_journal_capacity=int(args.journal_size),
-    )
+    return _serve(args)
+
+
+def _certs(args: argparse.Namespace) -> int:
+    """``certs``: write what is missing (everything with ``--force``), never a CA silently."""
+    hosts = list(dict.fromkeys([*args.hosts, *args.cert_hosts]))
+    store = CertStore(args.dir)
+    try:
+        written = store.ensure(hosts, force=args.force)
+    except CertificateError as exc:
+        return _fail("certs", str(exc))
+    except OSError as exc:
+        where = _source(args, "dir", "--dir", args.dir)
+        why = _why(args.dir, exc)
+        return _fail("certs", f"{where}: cannot write there ({why}): choose a folder you can write")
+    if store.ca in written:
+        print(f"wrote certificates in {args.dir}/ for {', '.join(hosts)} (and client.p12)")
+        return 0
+    names = store.server_hosts()
+    kept = f"kept existing certificates in {args.dir}/ (server certificate for {', '.join(names)})"
+    if written:
+        kept += f"; wrote {', '.join(path.name for path in written)}"
+    lacking = [host for host in hosts if host not in names]
+    if lacking:
+        kept += f"; not valid for {', '.join(lacking)}: certs --force regenerates them"
+    print(kept)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    configure_logging(args.log_format, args.log_level, args.quiet)
+    if args.manual_clock and args.speed != 1:
+        speed = _source(args, "speed", "--speed", f"{args.speed:g}")
+        clock = args.from_env.get("manual_clock", "--manual-clock")
+        return _fail("serve", f"{speed} and {clock} exclude each other: keep one")
+    settings = _settings(args)
     if settings.scenario is not None:
         from simulator.scenario import ScenarioError, load_scenario
 
         try:
             scenario = load_scenario(settings.scenario)  # checked here: one clear line, exit 2
         except ScenarioError as exc:
-            print(f"connectedcar-sim serve: bad scenario: {exc}", file=sys.stderr)
-            return 2
+            return _fail("serve", f"bad scenario: {exc}")
         # the file's start and life, unless the command line says otherwise
         if scenario.start is not None and args.start is None:
             settings = dataclasses.replace(settings, start=scenario.start)
         if scenario.life is not None and not args.no_life:
             settings = dataclasses.replace(settings, life=scenario.life)
+    problem = _check_certs(args, settings) or _check_files(args, settings)
+    if problem is not None:
+        return _fail("serve", problem)
     from simulator.scenario import ScenarioError
     from simulator.server import serve  # imported late: `certs` and `--version` stay fast
 
@@ -330,5 +594,96 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     except ScenarioError as exc:  # a body of the file the API refused while setting up
-        print(f"connectedcar-sim serve: bad scenario: {exc}", file=sys.stderr)
-        return 2
+        return _fail("serve", f"bad scenario: {exc}")
+    except CertificateError as exc:
+        return _fail("serve", str(exc))
+    except OSError as exc:  # listening failed (port in use, no such address...)
+        return _fail("serve", _listen_problem(args, settings, exc))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host,
+        port=args.port,
+        certs=args.certs,
+        vehicles=args.vehicles,
+        seed=args.seed,
+        speed=1.0 if args.manual_clock else float(args.speed),
+        manual_clock=bool(args.manual_clock),
+        log_format=args.log_format,
+        scenario=args.scenario,
+        rate_limit=args.rate_limit,
+        webhook_cas=tuple(args.webhook_cas),
+        life=not args.no_life,
+        start=args.start,
+        webhook_timeout=float(args.webhook_timeout),
+        data_dir=args.data_dir,
+        token_lifetime=float(args.token_ttl),
+        extra_hosts=tuple(args.cert_hosts),
+        max_connections=args.max_connections,
+        keepalive_timeout=float(args.keepalive_timeout),
+        control_token_digest=control_token_digest(args.control_token),
+        journal_capacity=args.journal_size,
+        delivery_journal_capacity=args.journal_size,
+    )
+
+
+# ------------------------------------------------------------------ start-up checks
+def _check_certs(args: argparse.Namespace, settings: Settings) -> str | None:
+    """The certificate folder: made when it holds none, else complete and consistent."""
+    store = CertStore(settings.certs)
+    hosts = (*DEFAULT_HOSTS, *settings.extra_hosts, settings.host)
+    try:
+        store.ensure(hosts, fill=False)
+    except CertificateError as exc:
+        return str(exc)
+    except OSError as exc:
+        where = _source(args, "certs", "--certs", settings.certs)
+        return (
+            f"{where}: cannot make the certificates there ({_why(settings.certs, exc)}): "
+            "choose a folder you can write, or make them with `connectedcar-sim certs --dir DIR`"
+        )
+    return None
+
+
+def _check_files(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Every ``--webhook-ca`` is a PEM CA certificate; ``--data-dir`` can be written."""
+    for path in settings.webhook_cas:
+        try:
+            check_ca_file(path)
+        except CertificateError as exc:
+            return f"{_source(args, 'webhook_cas', '--webhook-ca', path)}: {exc}"
+    if settings.data_dir is not None:
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=settings.data_dir):
+                pass
+        except OSError as exc:
+            where = _source(args, "data_dir", "--data-dir", settings.data_dir)
+            return (
+                f"{where}: cannot write there ({_why(settings.data_dir, exc)}): "
+                "give a folder this user can write"
+            )
+    return None
+
+
+def _listen_problem(args: argparse.Namespace, settings: Settings, exc: OSError) -> str:
+    """One line for a listener that could not start, naming the option to change."""
+    host = settings.host
+    where = f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"
+    port = _source(args, "port", "--port", settings.port)
+    if isinstance(exc, socket.gaierror):
+        return f"{_source(args, 'host', '--host', host)}: unknown host name: give an address"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"{port}: {where} is already in use: stop what listens there or choose "
+            "another port (0 picks a free one)"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{_source(args, 'host', '--host', host)}: not an address of this machine: "
+            "use 127.0.0.1, or 0.0.0.0 for every interface"
+        )
+    if exc.errno == errno.EACCES:
+        return f"{port}: not allowed to listen on {where}: choose a port of 1024 or more"
+    return f"cannot listen on {where}: {exc.strerror or exc}"

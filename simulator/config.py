@@ -11,6 +11,8 @@ DEFAULT_USER = "demo@example.com"
 DEFAULT_PASSWORD = "demo"
 DEFAULT_CLIENT_ID = "demo-client"
 DEFAULT_CLIENT_SECRET = "demo-secret"
+ACCESS_TOKEN_LIFETIME = 3600.0
+"""Simulated seconds an access token lives (its ``expires_in``) unless ``--token-ttl``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,7 @@ class Settings:
     log_format: str = "text"
     rate_limit: RateLimit | None = None
     data_dir: Path | None = None
-    token_lifetime: float = 3600.0
+    token_lifetime: float = ACCESS_TOKEN_LIFETIME  # --token-ttl (simulated seconds)
     max_body_bytes: int = 1024 * 1024
     journal_capacity: int = 10_000
     webhook_timeout: float = 10.0

@@ -25,13 +25,72 @@ from pathlib import Path
 from typing import cast
 
 import trustme
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import (
+    PrivateKeyTypes,
+    PublicKeyTypes,
+)
+from cryptography.hazmat.primitives.serialization import pkcs12
 
-__all__ = ["DEFAULT_HOSTS", "CertStore", "TlsConnections"]
+__all__ = [
+    "DEFAULT_HOSTS",
+    "P12_PASSWORD",
+    "CertStore",
+    "CertificateError",
+    "TlsConnections",
+    "check_ca_file",
+]
 
 log = logging.getLogger("simulator.tls")
 
 DEFAULT_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 CLIENT_IDENTITY = "client.connectedcar-simulator.local"
+P12_PASSWORD = "ccsim"
+"""The password of ``client.p12`` (documented: it only guards the browser import)."""
+_P12_KEY_TYPES = (
+    rsa.RSAPrivateKey,
+    ec.EllipticCurvePrivateKey,
+    ed25519.Ed25519PrivateKey,
+    ed448.Ed448PrivateKey,
+    dsa.DSAPrivateKey,
+)
+
+
+class CertificateError(Exception):
+    """A certificate folder or file that cannot be used as it is: the message names the
+    file and what to do."""
+
+
+def _spki(key: PublicKeyTypes) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def check_ca_file(path: Path) -> None:
+    """``path`` is readable PEM holding at least one CA certificate (``--webhook-ca``)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CertificateError(f"cannot read it ({exc.strerror or exc})") from None
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise CertificateError("not a PEM certificate (-----BEGIN CERTIFICATE-----)") from None
+    for cert in certs:
+        try:
+            constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        except x509.ExtensionNotFound:
+            continue
+        if constraints.ca:
+            return
+    raise CertificateError(
+        "a certificate but not a CA's (no basicConstraints CA:TRUE): "
+        "give the certificate of the CA that signed your webhook receiver's certificate"
+    )
 
 
 def _write(path: Path, data: bytes, *, private: bool) -> None:
@@ -84,7 +143,13 @@ class CertStore:
     def webhook_key(self) -> Path:
         return self.directory / "webhook.key"
 
+    @property
+    def client_p12(self) -> Path:
+        """``client.pem`` + ``client.key`` + ``ca.pem`` as PKCS#12, for a browser's import."""
+        return self.directory / "client.p12"
+
     def files(self) -> tuple[Path, ...]:
+        """The certificates and keys (``client.p12`` is derived from them: not listed)."""
         return (
             self.ca,
             self.ca_key,
@@ -100,32 +165,155 @@ class CertStore:
         return all(p.is_file() for p in self.files())
 
     # ---------------------------------------------------------------- creation
-    def ensure(self, hosts: Sequence[str] = DEFAULT_HOSTS, *, force: bool = False) -> bool:
-        """Create the certificates if any is missing (or all with ``force``).
+    def ensure(
+        self, hosts: Sequence[str] = DEFAULT_HOSTS, *, force: bool = False, fill: bool = True
+    ) -> tuple[Path, ...]:
+        """Create the certificates when the folder has none of them (all anew with ``force``).
 
-        Returns True when files were written.  An existing CA is reused so that
-        certificates already handed to clients stay valid.
+        An existing CA is never replaced without ``force``: ``ca.pem`` without
+        ``ca.key`` (or the reverse), a certificate the CA did not sign or a key that
+        does not match its certificate raise :class:`CertificateError`.  With a
+        complete CA, missing leaf pairs are issued from it (``fill``) or refused.
+        Returns the files written (``client.p12`` included when it was missing).
         """
-        if self.complete() and not force:
-            return False
+        if force or not any(p.exists() for p in self.files()):
+            return self._create(hosts)
+        ca_cert, ca_key = self.ca.exists(), self.ca_key.exists()
+        if ca_cert != ca_key:
+            there, absent = (self.ca, self.ca_key) if ca_cert else (self.ca_key, self.ca)
+            raise self._problem(f"{there} exists without {absent}")
+        missing = [p for p in self.files() if not p.exists()]
+        if not ca_cert:
+            raise self._problem(f"{self.directory}/ holds certificates but no CA (ca.pem, ca.key)")
+        if missing and not fill:
+            names = ", ".join(p.name for p in missing)
+            raise CertificateError(
+                f"{self.directory}/ holds some certificate files but not {names}: "
+                f"run `connectedcar-sim certs --dir {self.directory}` to issue them from its CA, "
+                f"or `certs --force` to regenerate all"
+            )
+        written: list[Path] = []
+        if missing:
+            ca = self._read_ca()
+            hosts = list(dict.fromkeys(hosts or DEFAULT_HOSTS))
+            for cert, key, identities, cn in self._leaves(hosts):
+                if cert in missing or key in missing:
+                    self._issue(ca, identities, cert, key, cn)
+                    written += [cert, key]
+            if self.client_cert in written:
+                self.client_p12.unlink(missing_ok=True)
+        self.verify()
+        if not self.client_p12.is_file():
+            self._write_p12()
+            written.append(self.client_p12)
+        return tuple(written)
+
+    def _create(self, hosts: Sequence[str]) -> tuple[Path, ...]:
         self.directory.mkdir(parents=True, exist_ok=True)
-        if not force and self.ca.is_file() and self.ca_key.is_file():
-            ca = trustme.CA.from_pem(self.ca.read_bytes(), self.ca_key.read_bytes())
-        else:
-            ca = trustme.CA(organization_name="connectedcar-simulator local CA")
-            _write(self.ca, ca.cert_pem.bytes(), private=False)
-            _write(self.ca_key, ca.private_key_pem.bytes(), private=True)
-        hosts = list(dict.fromkeys(hosts or DEFAULT_HOSTS))
-        self._issue(ca, hosts, self.server_cert, self.server_key, "connectedcar-simulator")
-        self._issue(ca, [CLIENT_IDENTITY], self.client_cert, self.client_key, "integrator")
-        self._issue(ca, hosts, self.webhook_cert, self.webhook_key, "webhook receiver")
-        return True
+        ca = trustme.CA(organization_name="connectedcar-simulator local CA")
+        _write(self.ca, ca.cert_pem.bytes(), private=False)
+        _write(self.ca_key, ca.private_key_pem.bytes(), private=True)
+        for cert, key, identities, cn in self._leaves(list(dict.fromkeys(hosts or DEFAULT_HOSTS))):
+            self._issue(ca, identities, cert, key, cn)
+        self._write_p12()
+        return (*self.files(), self.client_p12)
+
+    def _leaves(self, hosts: list[str]) -> list[tuple[Path, Path, list[str], str]]:
+        return [
+            (self.server_cert, self.server_key, hosts, "connectedcar-simulator"),
+            (self.client_cert, self.client_key, [CLIENT_IDENTITY], "integrator"),
+            (self.webhook_cert, self.webhook_key, hosts, "webhook receiver"),
+        ]
 
     @staticmethod
     def _issue(ca: trustme.CA, identities: list[str], cert: Path, key: Path, cn: str) -> None:
         leaf = ca.issue_cert(*identities, common_name=cn)
         _write(cert, b"".join(blob.bytes() for blob in leaf.cert_chain_pems), private=False)
         _write(key, leaf.private_key_pem.bytes(), private=True)
+
+    def _write_p12(self) -> None:
+        """``client.p12``, protected by :data:`P12_PASSWORD` with PBE-SHA1-3DES and a SHA-1
+        MAC: the one PKCS#12 form every browser and key store imports (the password is
+        published anyway, so the stronger forms would buy nothing)."""
+        key = serialization.load_pem_private_key(self.client_key.read_bytes(), password=None)
+        if not isinstance(key, _P12_KEY_TYPES):
+            raise self._problem(f"{self.client_key} holds a key PKCS#12 cannot carry")
+        cert = x509.load_pem_x509_certificate(self.client_cert.read_bytes())
+        ca = x509.load_pem_x509_certificate(self.ca.read_bytes())
+        encryption = (
+            serialization.PrivateFormat.PKCS12.encryption_builder()
+            .kdf_rounds(50_000)
+            .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+            .hmac_hash(hashes.SHA1())
+            .build(P12_PASSWORD.encode())
+        )
+        data = pkcs12.serialize_key_and_certificates(
+            b"connectedcar-simulator client", key, cert, [ca], encryption
+        )
+        _write(self.client_p12, data, private=True)
+
+    # ---------------------------------------------------------------- checks
+    def _problem(self, what: str) -> CertificateError:
+        return CertificateError(
+            f"{what}: run `connectedcar-sim certs --dir {self.directory} --force` to regenerate "
+            "every certificate (a new CA: clients must then trust the new ca.pem)"
+        )
+
+    def _read(self, path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise self._problem(f"cannot read {path} ({exc.strerror or exc})") from None
+
+    def _certificate(self, path: Path) -> x509.Certificate:
+        try:
+            cert = x509.load_pem_x509_certificate(self._read(path))
+        except ValueError:
+            raise self._problem(f"{path} is not a PEM certificate") from None
+        if cert.not_valid_after_utc < dt.datetime.now(dt.UTC):
+            raise self._problem(f"{path} expired on {cert.not_valid_after_utc:%Y-%m-%d}")
+        return cert
+
+    def _key(self, path: Path) -> PrivateKeyTypes:
+        try:
+            return serialization.load_pem_private_key(self._read(path), password=None)
+        except (ValueError, TypeError):
+            raise self._problem(f"{path} is not an unencrypted PEM private key") from None
+
+    def _read_ca(self) -> trustme.CA:
+        self._pair(self.ca, self.ca_key)
+        return self.load_ca()
+
+    def _pair(self, cert_path: Path, key_path: Path) -> x509.Certificate:
+        cert, key = self._certificate(cert_path), self._key(key_path)
+        if _spki(cert.public_key()) != _spki(key.public_key()):
+            raise self._problem(f"{key_path} does not match {cert_path}")
+        return cert
+
+    def verify(self) -> None:
+        """Every file readable and well-formed, each key matching its certificate, each
+        certificate signed by ``ca.pem``; else :class:`CertificateError`, naming the file."""
+        ca = self._pair(self.ca, self.ca_key)
+        for cert_path, key_path in (
+            (self.server_cert, self.server_key),
+            (self.client_cert, self.client_key),
+            (self.webhook_cert, self.webhook_key),
+        ):
+            cert = self._pair(cert_path, key_path)
+            try:
+                cert.verify_directly_issued_by(ca)
+            except (ValueError, TypeError, InvalidSignature):
+                raise self._problem(f"{cert_path} is not signed by {self.ca}") from None
+
+    def server_hosts(self) -> list[str]:
+        """The names and addresses ``server.pem`` is valid for (its subject alternative names)."""
+        cert = x509.load_pem_x509_certificate(self.server_cert.read_bytes())
+        try:
+            names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except x509.ExtensionNotFound:
+            return []
+        found: list[str] = [str(ip) for ip in names.get_values_for_type(x509.IPAddress)]
+        return [*names.get_values_for_type(x509.DNSName), *found]
 
     def load_ca(self) -> trustme.CA:
         """The CA itself, to issue extra certificates (tests, expired certificates)."""

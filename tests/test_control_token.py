@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from conftest import ApiClient
+from serving import clean_env, mtls_session, served
 
 from simulator.cli import build_parser
 from simulator.testing import ThreadedSimulator
@@ -97,32 +95,10 @@ def test_option_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
 def test_served_process_reads_the_environment(ccsim_certs: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCSIM_")}
-    env["CCSIM_CONTROL_TOKEN"] = SECRET
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "simulator", "serve", "--port", "0"),
-            *("--certs", str(ccsim_certs), "--manual-clock", "--no-life"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("ready "), line
-        session = requests.Session()
-        session.trust_env = False
-        session.cert = (str(ccsim_certs / "client.pem"), str(ccsim_certs / "client.key"))
-        url = line.split()[1] + "/simulator/v1/clock"
-        ca = str(ccsim_certs / "ca.pem")
-        assert session.get(url, verify=ca, timeout=30).status_code == 401
-        opened = session.get(
-            url, verify=ca, timeout=30, headers={"Authorization": f"Bearer {SECRET}"}
-        )
+    options = ("--certs", str(ccsim_certs), "--manual-clock", "--no-life")
+    with served(*options, env=clean_env(CCSIM_CONTROL_TOKEN=SECRET)) as (_, base):
+        session = mtls_session(ccsim_certs)
+        url = base + "/simulator/v1/clock"
+        assert session.get(url, timeout=30).status_code == 401
+        opened = session.get(url, timeout=30, headers={"Authorization": f"Bearer {SECRET}"})
         assert opened.status_code == 200
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0

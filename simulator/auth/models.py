@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from simulator.config import ACCESS_TOKEN_LIFETIME
 from simulator.errors import DomainError
 
 __all__ = [
@@ -85,7 +86,6 @@ REALMS: frozenset[str] = frozenset(
     [f"clientsB2C{b}" for b in _BRANDS] + [f"OTP{b}" for b in _BRANDS]
 )
 
-ACCESS_TOKEN_LIFETIME = 3600.0
 REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600.0
 AUTH_CODE_LIFETIME = 60.0
 # A consent page's request token lives as long as a code would.
