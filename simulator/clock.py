@@ -21,12 +21,15 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+log = logging.getLogger("ccsim.clock")
 
 
 class ClockMode(StrEnum):
@@ -116,6 +119,7 @@ class Clock:
         self._rebase()
         self._paused = True
         self._poke()
+        self._changed("paused", "pause")
 
     def resume(self) -> None:
         if self._mode is ClockMode.MANUAL:
@@ -123,6 +127,7 @@ class Clock:
         self._base_mono = self._monotonic()
         self._paused = False
         self._poke()
+        self._changed(f"resumed at speed {self._speed:g}", "resume")
 
     def set_speed(self, speed: float) -> None:
         if not speed > 0:
@@ -133,12 +138,21 @@ class Clock:
         self._speed = float(speed)
         self._mode = ClockMode.REAL if speed == 1 else ClockMode.ACCELERATED
         self._poke()
+        self._changed(f"speed {self._speed:g}", "speed")
+
+    def _changed(self, what: str, change: str) -> None:
+        if log.isEnabledFor(logging.INFO):
+            now = self.now().isoformat(timespec="seconds").replace("+00:00", "Z")
+            fields = {"change": change, "speed": self._speed, "paused": self._paused, "at": now}
+            log.info("%s at %s", what, now, extra={"ccsim": fields})
 
     def advance(self, seconds: float) -> datetime:
         """Move virtual time forward, firing every timer due on the way, in order."""
         if seconds < 0:
             raise ClockError("time cannot go backwards")
         target = self.time() + seconds
+        if log.isEnabledFor(logging.DEBUG):  # each step of a control API advance
+            log.debug("step %gs to %s", seconds, _utc(target).isoformat(timespec="seconds"))
         was_paused = self._paused
         self._rebase()
         self._paused = True

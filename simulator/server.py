@@ -12,9 +12,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO, cast
 
 from aiohttp import web
+from cryptography import x509
 
 from simulator.api.app import add_api_routes
 from simulator.api.checks import GRANT
@@ -25,12 +27,26 @@ from simulator.config import Settings
 from simulator.control.app import create_app as create_control_app
 from simulator.control.openapi import openapi_document
 from simulator.errors import ApiError, ErrorCode
+from simulator.events import Notification
+from simulator.logs import (
+    BANNER,
+    FIELDS,
+    after_ready,
+    log_clock_advance,
+    log_notification,
+    log_request,
+    use_clock,
+)
 from simulator.paths import API_PREFIX, AUTH_PREFIX, CONTROL_PREFIX
 from simulator.scenario.live import play_live
 from simulator.store import Simulator
 from simulator.tls import CertStore, TlsConnections
 
 log = logging.getLogger("simulator")
+http_log = logging.getLogger("ccsim.http")
+
+_ADVANCE_PATH = CONTROL_PREFIX + "/clock/advance"
+"""The request that moves a manual clock: logged as one clock change once answered."""
 
 SHUTDOWN_TIMEOUT = 60.0
 """Seconds the requests in flight at ``stop()`` get to finish (aiohttp's default)."""
@@ -76,6 +92,7 @@ def instrument(app: web.Application, handler: RawHandler) -> RawHandler:
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         request_id = next_id()
         started = time.perf_counter()
+        before = sim.clock.time() if request.raw_path.startswith(_ADVANCE_PATH) else None
         error_code: int | None = None
         response: web.StreamResponse
         try:
@@ -101,19 +118,22 @@ def instrument(app: web.Application, handler: RawHandler) -> RawHandler:
             response = error_response(unexpected, request_id, sim.clock.now())
         response.headers["X-Request-Id"] = request_id
         grant = request.get(GRANT)
-        sim.requests.record(
-            RequestRecord(
-                request_id,
-                sim.clock.time(),
-                request.method,
-                redact_target(request.raw_path),
-                response.status,
-                (time.perf_counter() - started) * 1000,
-                grant.client_id if grant else None,
-                grant.user_id if grant else None,
-                error_code,
-            )
+        record = RequestRecord(
+            request_id,
+            sim.clock.time(),
+            request.method,
+            redact_target(request.raw_path),
+            response.status,
+            (time.perf_counter() - started) * 1000,
+            grant.client_id if grant else None,
+            grant.user_id if grant else None,
+            error_code,
         )
+        sim.requests.record(record)
+        if http_log.isEnabledFor(logging.INFO if record.status < 500 else logging.WARNING):
+            log_request(http_log, record)
+        if before is not None and response.status == 200:
+            log_clock_advance(before, sim.clock.time())
         return response
 
     return handle
@@ -332,7 +352,9 @@ async def start(settings: Settings, sim: Simulator | None = None) -> RunningServ
     certs = CertStore(settings.certs)
     hosts = ("localhost", "127.0.0.1", "::1", *settings.extra_hosts, settings.host)
     certs.ensure(hosts)
-    sim = sim or Simulator(settings)
+    if sim is None:
+        sim = Simulator(settings)
+        sim.bus.subscribe(Notification, log_notification)  # remote steps, monitor events
     runner = web.AppRunner(create_app(sim), access_log=None, handle_signals=False)
     await runner.setup()
     try:
@@ -374,6 +396,7 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     """``python -m simulator serve``: run until SIGINT or SIGTERM, then stop cleanly."""
     _fd_room(settings.max_connections)
     running = await start(settings)
+    use_clock(running.sim.clock.time)  # log lines carry the simulated time
     try:
         await _play_scenario(running, settings)
     except BaseException:  # a body the API refused (ScenarioError): nothing left running
@@ -391,6 +414,7 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     gc.collect()
     gc.freeze()
     print(f"ready {running.url}", file=out, flush=True)
+    after_ready(lambda: _banner(running))  # then the lines logged while starting
     try:
         await stop.wait()
     finally:
@@ -406,3 +430,70 @@ async def _play_scenario(running: RunningServer, settings: Settings) -> None:
         return
     text = settings.scenario.read_text(encoding="utf-8")
     await play_live(running.sim, running.url, settings.scenario, text, scenario)
+
+
+def _names(path: Path) -> list[str]:
+    """The host names and addresses the certificate at ``path`` is valid for."""
+    try:
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return []
+    return [*names.get_values_for_type(x509.DNSName),
+            *(str(ip) for ip in names.get_values_for_type(x509.IPAddress))]  # fmt: skip
+
+
+def _few(items: list[str], limit: int = 5) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _banner(running: RunningServer) -> None:
+    """The lines after ``ready`` (``ccsim.banner``, at info: ``--quiet`` hides them): the
+    certificates, who can log in (never a password or secret), the URLs."""
+    banner = logging.getLogger(BANNER)
+    if not banner.isEnabledFor(logging.INFO):
+        return
+    certs, sim = running.certs, running.sim
+    folder = certs.directory.resolve()
+    hosts = _names(certs.server_cert)
+    users = [user.email for user in sim.identity.users.values()]
+    clients = list(sim.identity.clients)
+    where = (
+        'README.md, "Calling the API"'
+        if sim.scenario is None or sim.scenario.keeps_demo
+        else str(sim.settings.scenario)
+    )
+    control = running.url + CONTROL_PREFIX
+    guarded = (
+        " (Authorization: Bearer <--control-token>)" if sim.settings.control_token_digest else ""
+    )
+    lines: list[tuple[str, dict[str, Any]]] = [
+        (
+            f"certificates in {folder}: trust {certs.ca.name}, present "
+            f"{certs.client_cert.name} + {certs.client_key.name} (webhook receivers: "
+            f"{certs.webhook_cert.name} + {certs.webhook_key.name})",
+            {
+                "certs": str(folder),
+                "ca": str(certs.ca.resolve()),
+                "client_cert": str(certs.client_cert.resolve()),
+                "client_key": str(certs.client_key.resolve()),
+            },
+        ),
+        (f"server certificate valid for {', '.join(hosts) or '(unreadable)'}", {"hosts": hosts}),
+        (
+            f"users {_few(users)}; clients {_few(clients)} (passwords and secrets: {where})",
+            {"users": users, "clients": clients},
+        ),
+        (
+            f"API {running.url}{API_PREFIX}, control API {control}{guarded}, "
+            f"OpenAPI {control}/openapi.json",
+            {
+                "api": running.url + API_PREFIX,
+                "control": control,
+                "openapi": control + "/openapi.json",
+            },
+        ),
+    ]
+    for message, fields in lines:
+        banner.info("%s", message, extra={FIELDS: fields})

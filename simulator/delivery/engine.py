@@ -23,6 +23,7 @@ from simulator.callbacks.channels import Attr, Channel, ChannelName
 from simulator.callbacks.model import Callback, CallbackStatus
 from simulator.callbacks.registry import CallbackRegistry
 from simulator.delivery.journal import DeadLetter, DeliveryJournal, DeliveryRecord, Outcome
+from simulator.delivery.journal_log import log_attempt, log_given_up, logs
 from simulator.delivery.message import prepare
 from simulator.delivery.persist import DeliveryStore, StoredPending
 from simulator.delivery.retry import EXPIRED, GiveUp, next_attempt, reconnect_cap, schedule_of
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
     from simulator.ids import IdKind, Ids
 
 log = logging.getLogger("simulator.delivery")
+
+_GIVEN_UP = frozenset((Outcome.DEAD_LETTERED, Outcome.DROPPED, Outcome.UNDELIVERED))
+"""Outcomes that end an event's delivery without success (each logged)."""
 
 
 class DeliveryEngine:
@@ -383,6 +387,9 @@ class DeliveryEngine:
         lane.failures = 0
         lane.last_success = now
         self._log([(i, attempt) for i in batch], lane, Outcome.DELIVERED)
+        if logs(logging.INFO):
+            for i in batch:
+                log_attempt(i.note, i.channel, lane.callback_id, attempt, i.attempts + 1)
         if self._store is not None:
             self._store.remove_pending(i.seq for i in batch)
         callback = self._callback(lane)
@@ -395,9 +402,15 @@ class DeliveryEngine:
         self._log([(i, attempt) for i in batch], lane, Outcome.FAILED, attempt.error)
         cap = reconnect_cap(lane.failures) if lane.channel == "websocket" else None
         retry: list[Pending] = []
+        logged = logs(logging.WARNING)
         for item in batch:
             item.attempts += 1
             when = next_attempt(schedule_of(item.note.retry), item.attempts, item.since, now, cap)
+            if logged:
+                later = None if isinstance(when, GiveUp) else when
+                log_attempt(
+                    item.note, item.channel, lane.callback_id, attempt, item.attempts, later
+                )
             if isinstance(when, GiveUp):
                 self._dead_letter(lane, item, when.reason, now)
             else:
@@ -475,8 +488,11 @@ class DeliveryEngine:
         self._journal(records)
 
     def _journal(self, records: list[DeliveryRecord]) -> None:
+        logged = logs(logging.WARNING)
         for record in records:
             self.journal.add(record)
+            if logged and record.outcome in _GIVEN_UP:
+                log_given_up(record)
         if self._store is not None:
             self._store.add_records(records)
 

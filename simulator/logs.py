@@ -1,0 +1,365 @@
+"""What ``serve`` prints after its ``ready`` line: one log line per thing an integrator
+follows, as text or as JSON lines.
+
+The lines come from the standard :mod:`logging` module, through named loggers:
+``ccsim.http`` (each API request), ``ccsim.remote`` (each remote step),
+``ccsim.monitor`` (each monitor event), ``ccsim.delivery`` (each delivery attempt),
+``ccsim.clock`` (clock changes) and ``ccsim.banner`` (the lines after ``ready``).
+A record's structured fields travel in its ``ccsim`` attribute (``extra={"ccsim":
+{...}}``): the JSON form gives them as keys, the text form shows the message only.
+
+Records are stamped with the simulator's clock (:func:`use_clock`) and handed to a
+writer thread, so the event loop never blocks on a pipe nobody reads: past
+:data:`QUEUE_LIMIT` waiting lines, new ones are dropped and counted (a warning says how
+many once the writer catches up).  The ``ready`` line must stay the first line of
+stdout, and a start-up failure is one line on stderr: before :func:`after_ready`,
+warnings and errors go to stderr and the other lines (a scenario's set-up requests,
+say) are held, to be printed on stdout after the banner once ``ready`` is out (or
+never, when the start fails).  After it every line goes to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from simulator.api.journal import RequestRecord
+    from simulator.events import Notification
+
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+FIELDS = "ccsim"
+"""The record attribute holding a line's structured fields (a dict)."""
+
+BANNER = "ccsim.banner"
+QUEUE_LIMIT = 10_000
+"""Lines waiting for the writer at most; more are dropped (stdout is not being read)."""
+
+CLOSE_TIMEOUT = 1.0
+"""Wall seconds the writer gets at exit to write what waits (a blocked pipe: not more)."""
+
+_BASIC = ("time", "level", "logger", "message")
+
+_clock: Callable[[], float] | None = None
+
+
+def use_clock(time_source: Callable[[], float] | None) -> None:
+    """Stamp the records logged from now on with ``time_source()`` (POSIX seconds, the
+    simulator's clock); None: the wall clock."""
+    global _clock
+    _clock = time_source
+
+
+def _stamp(record: logging.LogRecord) -> float:
+    stamped = getattr(record, "ccsim_time", None)
+    return record.created if stamped is None else float(stamped)
+
+
+def iso(ts: float, *, millis: bool = False) -> str:
+    """``ts`` as ``2026-01-05T06:00:12Z`` (with ``.123`` milliseconds when asked)."""
+    moment = datetime.fromtimestamp(ts, UTC)
+    text = moment.isoformat(timespec="milliseconds" if millis else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def redact_url(url: str) -> str:
+    """A target URL fit for a log: no user info, every query value replaced (a webhook's
+    query often carries its token)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "[unparsable URL]"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port is not None else host
+    query = "&".join(
+        f"{pair.partition('=')[0]}=[redacted]" if "=" in pair else pair
+        for pair in parts.query.split("&")
+        if pair
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``time`` (the simulator's clock), ``level``, ``logger``,
+    ``message``, then the record's structured fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": iso(_stamp(record), millis=True),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, FIELDS, None)
+        if isinstance(fields, dict):
+            for key, value in fields.items():
+                if key not in _BASIC:
+                    entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-01-05T06:00:12Z INFO ccsim.http GET /path 200 3.1ms req=...``; the banner's
+    lines as they are."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.name != BANNER:
+            message = f"{iso(_stamp(record))} {record.levelname} {record.name} {message}"
+        if record.exc_info:
+            message += "\n" + self.formatException(record.exc_info)
+        return message
+
+
+class QueuedOutput(logging.Handler):
+    """Stamps each record (time, stream) where it is logged; a daemon thread formats and
+    writes it.  Never blocks the caller: a full queue drops the record."""
+
+    def __init__(self, formatter: logging.Formatter, limit: int = QUEUE_LIMIT) -> None:
+        super().__init__()
+        self.setFormatter(formatter)
+        self.limit = limit
+        self.dropped = 0
+        self.ready = False  # the ready line is out: stdout from now on
+        self.held: list[logging.LogRecord] = []  # info and below, logged before ready
+        self._queue: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
+        self._closed = False
+        self._writer = threading.Thread(target=self._run, name="ccsim-log", daemon=True)
+        self._writer.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # set where it is logged: the time of the simulator then, the stream then
+        record.__dict__.update(
+            ccsim_time=_clock() if _clock is not None else record.created,
+            ccsim_stdout=self.ready,
+        )
+        if not self.ready and record.levelno < logging.WARNING:
+            if len(self.held) < self.limit:
+                self.held.append(record)
+            else:
+                self.dropped += 1
+        elif self._closed:  # at exit: written here and now
+            self._write(record)
+        elif self._queue.qsize() >= self.limit:
+            self.dropped += 1
+        else:
+            self._queue.put(record)
+
+    def to_stdout(self, first: Callable[[], None]) -> None:
+        """``ready`` is out: stdout from now on, what ``first`` logs, then the held lines."""
+        self.ready = True
+        first()
+        held, self.held = self.held, []
+        for record in held:
+            record.__dict__["ccsim_stdout"] = True
+            self._queue.put(record)
+
+    def _run(self) -> None:
+        while (record := self._queue.get()) is not None:
+            self._write(record)
+            if self.dropped and self._queue.empty():
+                dropped, self.dropped = self.dropped, 0
+                note = logging.LogRecord(
+                    "ccsim", logging.WARNING, __file__, 0,
+                    "%d log lines dropped: nothing read the output fast enough",
+                    (dropped,), None,
+                )  # fmt: skip
+                note.__dict__.update(
+                    ccsim_time=_stamp(record), ccsim_stdout=getattr(record, "ccsim_stdout", False)
+                )
+                self._write(note)
+
+    def _write(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record) + "\n"
+            stream: TextIO = sys.stdout if getattr(record, "ccsim_stdout", False) else sys.stderr
+            _write_text(stream, text)
+        except Exception:
+            self.handleError(record)
+
+    def close(self) -> None:
+        """Write what waits (for at most :data:`CLOSE_TIMEOUT` seconds), then write
+        any later record in the caller's thread."""
+        if not self._closed:
+            self._queue.put(None)
+            self._writer.join(CLOSE_TIMEOUT)
+            self._closed = True
+        super().close()
+
+
+def _write_text(stream: TextIO, text: str) -> None:
+    """Straight to the stream's file descriptor when it has one (no buffer lock held
+    while a pipe is full), else through the stream."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        stream.write(text)
+        stream.flush()
+        return
+    data = text.encode("utf-8", "replace")
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def configure_logging(fmt: str = "text", level: str = "info", quiet: bool = False) -> None:
+    """The process's logging for ``serve``: ``fmt`` ``text`` or ``json``, records at
+    ``level`` and above (``quiet``: warnings and errors only)."""
+    try:
+        chosen = LEVELS[level.strip().lower()]
+    except KeyError:
+        raise ValueError(f"log level must be one of {', '.join(LEVELS)}, not {level!r}") from None
+    if quiet:
+        chosen = max(chosen, logging.WARNING)
+    formatter: logging.Formatter = JsonFormatter() if fmt == "json" else TextFormatter()
+    root = logging.getLogger()
+    for old in root.handlers:
+        if isinstance(old, QueuedOutput):
+            old.close()
+    root.handlers[:] = [QueuedOutput(formatter)]
+    root.setLevel(chosen)
+    # what no line shows, not gathered for each record (logging's documented optimisations)
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    if hasattr(logging, "logAsyncioTasks"):  # Python 3.12+
+        logging.logAsyncioTasks = False
+
+
+def after_ready(first: Callable[[], None] = lambda: None) -> None:
+    """The ``ready`` line is out: log lines go to stdout from now on, starting with what
+    ``first`` logs (the banner), then the lines held since the start."""
+    outputs = [h for h in logging.getLogger().handlers if isinstance(h, QueuedOutput)]
+    if not outputs:
+        first()
+    for index, output in enumerate(outputs):
+        output.to_stdout(first if index == 0 else lambda: None)
+
+
+# ------------------------------------------------------------------ the lines
+_remote_log = logging.getLogger("ccsim.remote")
+_monitor_log = logging.getLogger("ccsim.monitor")
+_clock_log = logging.getLogger("ccsim.clock")
+_MAX_PATH = 512  # longer request targets are cut in the line (the journal keeps them whole)
+
+
+def log_request(logger: logging.Logger, record: RequestRecord) -> None:
+    """``GET /connectedcar/v4/user/vehicles 200 3.1ms req=...`` (the target as the request
+    journal keeps it: secret query values redacted)."""
+    target = record.target if len(record.target) <= _MAX_PATH else record.target[:_MAX_PATH] + "..."
+    fields = {
+        "method": record.method,
+        "path": target,
+        "status": record.status,
+        "ms": round(record.duration_ms, 1),
+        "request_id": record.request_id,
+        "client_id": record.client_id,
+    }
+    logger.log(
+        logging.INFO if record.status < 500 else logging.WARNING,
+        "%s %s %d %.1fms req=%s",
+        record.method, target, record.status, record.duration_ms, record.request_id,
+        extra={FIELDS: fields},
+    )  # fmt: skip
+
+
+def log_notification(note: Notification) -> None:
+    """A remote's step or a monitor's event, as it is published (the bus handler)."""
+    if note.type == "Remote":
+        if _remote_log.isEnabledFor(logging.INFO):
+            _log_remote(note)
+    elif _monitor_log.isEnabledFor(logging.INFO):
+        _log_monitor(note)
+
+
+def _log_remote(note: Notification) -> None:
+    event = note.event
+    status = event.get("eventStatus") or {}
+    cause = status.get("failureCause")
+    fields = {
+        "remote_id": event.get("remoteActionId"),
+        "vin": note.vin,
+        "action": event.get("remoteType"),
+        "step": status.get("type"),
+        "status": status.get("status"),
+        "failure_cause": cause,
+        "callback_id": note.callback_id,
+        "event_id": note.event_id,
+    }
+    _remote_log.info(
+        "remote %s vin=%s %s %s %s%s",
+        fields["remote_id"], note.vin, fields["action"], fields["step"], fields["status"],
+        f" ({cause})" if cause else "",
+        extra={FIELDS: fields},
+    )  # fmt: skip
+
+
+def _trigger(value: Any) -> str:
+    """One member of a monitor event's ``values``: ``data lock vehicle.doorsState...=Locked``."""
+    if not isinstance(value, dict):
+        return str(value)
+    text = f"{value.get('kind', '?')} {value.get('trigger', '?')}"
+    if "data" in value:
+        text += f" {value['data']}"
+    shown = value.get("value")
+    if isinstance(shown, dict):
+        body = shown.get("body") or {}
+        if "literalValue" in body:
+            text += f"={body['literalValue']}"
+        elif "objectValues" in body:
+            text += f"={len(body['objectValues'])} active"
+    return text
+
+
+def _log_monitor(note: Notification) -> None:
+    event = note.event
+    values = event.get("values")
+    triggered = [_trigger(v) for v in values] if isinstance(values, list) else []
+    refresh = bool(event.get("refresh"))
+    fields = {
+        "monitor_id": event.get("monitorId"),
+        "vin": note.vin,
+        "label": note.label,
+        "triggered": triggered,
+        "refresh": refresh,
+        "callback_id": note.callback_id,
+        "event_id": note.event_id,
+    }
+    _monitor_log.info(
+        "monitor %s vin=%s %s: %s",
+        fields["monitor_id"], note.vin, "still true (refresh)" if refresh else "raised",
+        "; ".join(triggered) or "-",
+        extra={FIELDS: fields},
+    )  # fmt: skip
+
+
+def log_clock_advance(before: float, after: float) -> None:
+    """The control API moved the clock from ``before`` to ``after`` (POSIX seconds)."""
+    if _clock_log.isEnabledFor(logging.INFO):
+        seconds = after - before
+        _clock_log.info(
+            "advanced %gs from %s to %s", seconds, iso(before), iso(after),
+            extra={FIELDS: {"change": "advance", "seconds": seconds, "from": iso(before),
+                            "to": iso(after)}},
+        )  # fmt: skip
