@@ -23,8 +23,9 @@ from pydantic import (
 
 from simulator.api import schemas as s
 from simulator.api.context import Context, list_param, list_param_doc, page_response
+from simulator.api.examples import CALLBACK_EXAMPLES, CALLBACK_STATUS_EXAMPLES
 from simulator.api.http import model_response, read_json
-from simulator.api.operations import Operation, Param, v4_errors
+from simulator.api.operations import Example, Operation, Param, v4_errors
 from simulator.bodies.errors import invalid
 from simulator.bodies.rules import (
     HTTPS_URL,
@@ -310,6 +311,7 @@ def _op(
     params: tuple[Param, ...],
     errors: tuple[int, ...],
     body: type[BaseModel] | None = None,
+    examples: tuple[Example, ...] = (),
 ) -> Operation:
     return Operation(
         method,
@@ -322,6 +324,7 @@ def _op(
         body=body,
         tags=("Subscribe",),
         errors=errors,
+        examples=examples,
     )
 
 
@@ -358,6 +361,7 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
             params=one,
             body=CallbackSubscribe,
             errors=v4_errors(body=True),
+            examples=CALLBACK_EXAMPLES,
         ),
         _op(
             "GET",
@@ -379,6 +383,7 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
             params=one,
             body=CallbackSubscribe,
             errors=v4_errors(body=True, not_found=True),
+            examples=CALLBACK_EXAMPLES,
         ),
         _op(
             "DELETE",
@@ -400,5 +405,6 @@ def callback_operations(common: Sequence[Param], paging: Sequence[Param]) -> tup
             params=one,
             body=CallbacksStatusSetter,
             errors=v4_errors(body=True, not_found=True),
+            examples=CALLBACK_STATUS_EXAMPLES,
         ),
     )

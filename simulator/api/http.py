@@ -167,4 +167,4 @@ async def read_model(request: web.Request, model: type[M]) -> M:
     try:
         return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
-        raise invalid(exc) from None
+        raise invalid(exc, model=model) from None

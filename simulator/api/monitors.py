@@ -20,8 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from simulator.api import schemas as s
 from simulator.api.context import Context, page_response
+from simulator.api.examples import (
+    LEGACY_MONITOR_EXAMPLES,
+    MONITOR_EXAMPLES,
+    MONITOR_STATUS_EXAMPLES,
+)
 from simulator.api.http import model_response, read_json
-from simulator.api.operations import Operation, Param, refine_schema, v4_errors
+from simulator.api.operations import Example, Operation, Param, refine_schema, v4_errors
 from simulator.callbacks.model import CallbackType
 from simulator.errors import InvalidField
 from simulator.fleet import models as m
@@ -79,29 +84,67 @@ class _MonitorRequestBase(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)
 
 
-_EXAMPLE: dict[str, Any] = {
-    "label": "moving",
-    "triggerParam": {
-        "triggers": [
-            {"name": "moving", "data": {"data": "vehicle.kinetic.moving", "op": "onChange"}}
-        ],
-        "boolExp": "moving",
-    },
-}
-_OWN_WEBHOOK = {"callback": {"target": "https://example.com/monitor", "name": "monitor"}}
+def _documented(model: type[BaseModel], name: str, doc: str, **typed: Any) -> type[BaseModel]:
+    """``model`` (one that validates a part of a monitor body) with its members that it
+    reads as plain objects (``dict``, validated next by the model ``parse_monitor`` picks)
+    typed as those models: the schema of what is read, from the models that read it."""
+    fields: dict[str, Any] = {
+        key: (info.annotation, info) for key, info in model.model_fields.items()
+    }
+    for key, annotation in typed.items():
+        fields[key] = (annotation, fields[key][1])
+    made: type[BaseModel] = create_model(name, __base__=model, __doc__=doc, **fields)
+    return made
 
 
-def _monitor_request(name: str, doc: str, example: dict[str, Any]) -> type[BaseModel]:
+_Shape = params._CircleIn | params._ExtCircleIn | params._PolygonIn
+_Zone = _documented(
+    params._ZoneIn,
+    "MonitorZone",
+    "A zone trigger: entering (In) or leaving (Out) a circle or a polygon; exactly one of "
+    "place, circle, polygon.",
+    place=_Shape | None,
+    circle=_Shape | None,
+    polygon=_Shape | None,
+)
+_Time = _documented(
+    params._TimeIn,
+    "MonitorTime",
+    "A time trigger: true inside any of its windows (local time of timeZone).",
+    times=list[params._TimeEntryIn],
+)
+_Trigger = _documented(
+    params._TriggerIn,
+    "MonitorTrigger",
+    "One named trigger (boolExp names it): exactly one of zone, time, data.",
+    zone=_Zone | None,
+    time=_Time | None,
+    data=params._DataIn | None,
+)
+_ZoneAndTime = _documented(
+    params._TimeZoneTriggersIn,
+    "MonitorTimeZoneTriggers",
+    "The older form's zone and time triggers (ANDed with dataTriggers).",
+    zoneTrigger=_Zone | None,
+    timeTrigger=_Time | None,
+)
+_TriggerParam = _documented(
+    params._TriggerParamIn,
+    "MonitorTriggerParam",
+    "Up to 5 triggers and boolExp over their names (& and, | or, ! not, parentheses); or "
+    "the older dataTriggers and timeZoneTriggers, all ANDed.",
+    triggers=list[_Trigger] | None,  # type: ignore[valid-type]
+    dataTriggers=list[params._DataIn] | None,
+    timeZoneTriggers=_ZoneAndTime | None,
+)
+
+
+def _monitor_request(name: str, doc: str) -> type[BaseModel]:
     fields: dict[str, Any] = {
         field: (info.annotation, info) for field, info in params._Envelope.model_fields.items()
     }
-    fields["triggerParam"] = (params._TriggerParamIn, ...)
-    base = type(
-        f"_{name}Base",
-        (_MonitorRequestBase,),
-        {"model_config": ConfigDict(json_schema_extra={"examples": [example]})},
-    )
-    model: type[BaseModel] = create_model(name, __base__=base, __doc__=doc, **fields)
+    fields["triggerParam"] = (_TriggerParam, ...)
+    model: type[BaseModel] = create_model(name, __base__=_MonitorRequestBase, __doc__=doc, **fields)
     return model
 
 
@@ -111,13 +154,11 @@ MonitorRequest = _monitor_request(
     "it. What triggerParam may hold beyond its shape (each trigger's zone, time or data, "
     "boolExp naming the triggers) is the monitor language of connectedcar-v4.md: a 400 "
     "naming triggerParam.<...> says which rule.",
-    _EXAMPLE,
 )
 LegacyMonitorRequest = _monitor_request(
     "LegacyMonitorRequest",
     "The body of the older form (/user/vehicles/{id}/monitors): as MonitorRequest, with "
     "subscribeParam.callback, the monitor's own webhook, required.",
-    {**_EXAMPLE, "subscribeParam": _OWN_WEBHOOK},
 )
 
 
@@ -265,12 +306,23 @@ class _Form:
     suffix: str
     tags: tuple[str, ...]
     body: type[BaseModel]
+    examples: tuple[Example, ...]
 
 
 _FORMS = (
-    _Form("/user/vehicles/{id}/callbacks/{cbid}/monitors", "", ("Monitors",), MonitorRequest),
     _Form(
-        "/user/vehicles/{id}/monitors", "Legacy", ("Monitors (older form)",), LegacyMonitorRequest
+        "/user/vehicles/{id}/callbacks/{cbid}/monitors",
+        "",
+        ("Monitors",),
+        MonitorRequest,
+        MONITOR_EXAMPLES,
+    ),
+    _Form(
+        "/user/vehicles/{id}/monitors",
+        "Legacy",
+        ("Monitors (older form)",),
+        LegacyMonitorRequest,
+        LEGACY_MONITOR_EXAMPLES,
     ),
 )
 
@@ -302,6 +354,7 @@ def _collection_operations(
             {202: MonitorRef},
             params=tuple(common),
             body=form.body,
+            examples=form.examples,
             tags=form.tags,
             errors=v4_errors(body=True, not_found=unknown_callback),
         ),
@@ -343,6 +396,7 @@ def _one_monitor_operations(form: _Form, common: Sequence[Param]) -> tuple[Opera
             {202: MonitorRef},
             params=tuple(common),
             body=form.body,
+            examples=form.examples,
             tags=form.tags,
             errors=v4_errors(body=True, not_found=True),
         ),
@@ -366,6 +420,7 @@ def _one_monitor_operations(form: _Form, common: Sequence[Param]) -> tuple[Opera
             {202: MonitorRef},
             params=tuple(common),
             body=MonitorStatusSetter,
+            examples=MONITOR_STATUS_EXAMPLES,
             tags=form.tags,
             errors=v4_errors(body=True, not_found=True),
         ),

@@ -77,6 +77,16 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """A request body that works as written, shown in the document under its ``name``
+    (path ids aside: they name the caller's own vehicle, callback or monitor)."""
+
+    name: str
+    summary: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     method: str
     path: str
@@ -94,6 +104,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     """The error statuses it can answer, with the error body (``responses`` in ``extra``
     add to or replace the generated ones)."""
+    examples: tuple[Example, ...] = ()
+    """Bodies that work, for the document's ``requestBody`` (at least one with a body)."""
 
 
 def control_operation(
@@ -108,6 +120,7 @@ def control_operation(
     body: type[BaseModel] | None = None,
     params: tuple[Param, ...] = (),
     errors: tuple[int, ...] | None = None,
+    examples: tuple[Example, ...] = (),
 ) -> Operation:
     """An operation of the control API: plain JSON, no token (but ``--control-token``)."""
     if errors is None:
@@ -125,6 +138,7 @@ def control_operation(
         tags=tags,
         security=False,
         errors=errors,
+        examples=examples,
     )
 
 
@@ -251,10 +265,13 @@ def _operation_document(
         **({"tags": list(op.tags)} if op.tags else {}),
     }
     if op.body is not None:
-        document["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
-        }
+        media: dict[str, Any] = {"schema": refs[(op.body, "validation")]}
+        if op.examples:
+            media["examples"] = {
+                example.name: {"summary": example.summary, "value": example.value}
+                for example in op.examples
+            }
+        document["requestBody"] = {"required": True, "content": {"application/json": media}}
     if op.security:
         document["security"] = [{"oauth": list(op.scopes)}]
     document.update(extra)

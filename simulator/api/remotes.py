@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from simulator.api import schemas as s
 from simulator.api.context import Context, page_response
+from simulator.api.examples import REMOTE_EXAMPLES
 from simulator.api.http import model_response, read_json
 from simulator.api.operations import Operation, Param, refine_schema, v4_errors
 from simulator.auth.models import REMOTE_SCOPES
@@ -250,6 +251,7 @@ def remote_operations(common: Sequence[Param], paging: Sequence[Param]) -> tuple
             {202: RemotePostResponse},
             params=tuple(common),
             body=RemoteRequest,
+            examples=REMOTE_EXAMPLES,
             tags=tags,
             scopes=REMOTE_SCOPES,
             errors=v4_errors(body=True, not_found=True),

@@ -96,7 +96,8 @@ class AttributeBase(BaseModel):
     def _value(cls, value: str) -> str:
         check_chars(value)
         if value.startswith("$") and value[1:].lower() not in cls.VARIABLES:
-            raise ValueError(f"unknown variable {value}")
+            known = ", ".join(f"${name}" for name in sorted(cls.VARIABLES))
+            raise ValueError(f"unknown variable {value} (known: {known})")
         return value
 
 

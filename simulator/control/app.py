@@ -31,6 +31,7 @@ from simulator.auth.models import ALL_SCOPES, Client, User
 from simulator.bodies.rules import Timestamp
 from simulator.clock import ClockError
 from simulator.config import RateLimit, control_token_digest
+from simulator.control import examples as ex
 from simulator.control.base import (
     ControlModel,
     check_exactly_one,
@@ -67,8 +68,10 @@ class ClockAdvance(ControlModel):
 
     model_config = ConfigDict(json_schema_extra=exactly_one(*_ADVANCE))
 
-    seconds: float | None = Field(default=None, ge=0, le=10 * 365 * 24 * 3600)
-    to: Timestamp | None = None
+    seconds: float | None = Field(
+        default=None, ge=0, le=10 * 365 * 24 * 3600, description="simulated seconds"
+    )
+    to: Timestamp | None = Field(default=None, description="an RFC 3339 date-time with offset")
 
     @model_validator(mode="after")
     def _one(self) -> ClockAdvance:
@@ -77,7 +80,7 @@ class ClockAdvance(ControlModel):
 
 
 class ClockSpeed(ControlModel):
-    speed: float = Field(gt=0, le=1_000_000)
+    speed: float = Field(gt=0, le=1_000_000, description="simulated seconds per real second")
 
 
 class VehicleSummary(ControlModel):
@@ -157,8 +160,8 @@ class RateLimitSetting(ControlModel):
 
     model_config = ConfigDict(json_schema_extra=required_with("perDay", "burst"))
 
-    perDay: int | None = Field(ge=1, le=10**9)
-    burst: int | None = Field(default=None, ge=1, le=10**6)
+    perDay: int | None = Field(ge=1, le=10**9, description="calls per simulated day")
+    burst: int | None = Field(default=None, ge=1, le=10**6, description="calls in a burst")
 
     @model_validator(mode="after")
     def _burst(self) -> RateLimitSetting:
@@ -449,6 +452,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Move time forward, firing what falls due",
         {200: ClockState},
         body=ClockAdvance,
+        examples=ex.ADVANCE,
         tags=("Control",),
     ),
     control_operation(
@@ -478,6 +482,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Change the time factor",
         {200: ClockState},
         body=ClockSpeed,
+        examples=ex.SPEED,
         errors=control_errors("/clock/speed", body=True, conflict=True),
         tags=("Control",),
     ),
@@ -499,6 +504,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Generate a vehicle for an existing user",
         {201: VehicleSummary},
         body=VehicleSpec,
+        examples=ex.CREATE_VEHICLE,
         errors=control_errors("/vehicles", body=True, conflict=True),
         tags=("Control",),
     ),
@@ -519,6 +525,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Declare a user",
         {201: UserInfo},
         body=UserSpec,
+        examples=ex.CREATE_USER,
         errors=control_errors("/users", body=True, conflict=True),
         tags=("Control",),
     ),
@@ -539,6 +546,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Declare an OAuth client",
         {201: ClientInfo},
         body=ClientSpec,
+        examples=ex.CREATE_CLIENT,
         errors=control_errors("/clients", body=True, conflict=True),
         tags=("Control",),
     ),
@@ -559,6 +567,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Set a client's rate limits (perDay null: none), over the global setting",
         {200: RateLimitState},
         body=RateLimitSetting,
+        examples=ex.RATE_LIMIT,
         tags=("Control",),
     ),
     control_operation(
@@ -622,6 +631,7 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: LifeSetting},
         tags=("Control",),
         body=LifeSetting,
+        examples=ex.LIFE,
     ),
     control_operation(
         "GET",

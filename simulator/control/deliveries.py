@@ -25,6 +25,7 @@ from simulator.callbacks.attributes import Attribute, PushNotifAttribute, WSAttr
 from simulator.callbacks.channels import BatchNotify, InlineWebhook, RetryPolicy
 from simulator.callbacks.model import CallbackType
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_USER
+from simulator.control import examples as ex
 from simulator.control.base import (
     ClockTime,
     ControlModel,
@@ -53,12 +54,12 @@ class RetryPolicyIn(ControlModel):
 
     policy: Literal["None", "Bounded", "Always"]
     maxRetryNumber: int = Field(default=3, ge=0, le=1000)
-    retryDelay: int = Field(default=10, ge=1, le=86_400)
+    retryDelay: int = Field(default=10, ge=1, le=86_400, description="seconds between attempts")
 
 
 class BatchNotifyIn(ControlModel):
-    size: int = Field(ge=1, le=1000)
-    timeWindow: int = Field(ge=1, le=86_400)
+    size: int = Field(ge=1, le=1000, description="events per batch at most")
+    timeWindow: int = Field(ge=1, le=86_400, description="seconds a batch waits at most")
 
 
 _TARGETS = ("callbackId", "webhook")
@@ -175,7 +176,7 @@ class PendingState(ControlModel):
 
 
 class DeliveryConfig(ControlModel):
-    timeoutSeconds: float = Field(gt=0, le=600)
+    timeoutSeconds: float = Field(gt=0, le=600, description="wall-clock seconds")
 
 
 class PushOutbox(ControlModel):
@@ -342,6 +343,7 @@ DELIVERY_OPERATIONS: tuple[Operation, ...] = (
         "Raise events as a remote or monitor would, to a callback or an inline webhook",
         {202: Raised},
         body=RaiseNotification,
+        examples=ex.NOTIFICATION,
         errors=control_errors("/notifications", body=True, not_found=True),  # callbackId
     ),
     _op(
@@ -407,6 +409,7 @@ DELIVERY_OPERATIONS: tuple[Operation, ...] = (
         "Change the target timeout (wall seconds)",
         {200: DeliveryConfig},
         body=DeliveryConfig,
+        examples=ex.DELIVERY_CONFIG,
     ),
     _op(
         "GET",

@@ -11,7 +11,8 @@ from aiohttp import web
 from pydantic import AliasPath, BaseModel, Field
 
 from simulator.api.http import model_response, read_model, sim_of
-from simulator.api.operations import Operation, control_operation
+from simulator.api.operations import Example, Operation, control_operation
+from simulator.control import examples as ex
 from simulator.control.base import ClockTime, ControlModel, DomainView
 from simulator.delivery.message import FailureCause
 from simulator.errors import NotFound
@@ -61,7 +62,7 @@ class RemoteHistoryList(ControlModel):
 
 
 class TimingIn(ControlModel):
-    """Simulated seconds per step."""
+    """Simulated seconds per step (each member: simulated seconds)."""
 
     accept: float | None = Field(default=None, ge=0, le=3600)
     wake: float | None = Field(default=None, ge=0, le=3600)
@@ -80,7 +81,9 @@ class Behaviour(ControlModel):
     driverAccepts: bool | None = Field(
         default=None, description="the driver's answer to a navigation with driverApproval"
     )
-    wakeupLimit: int | None = Field(default=None, ge=0, le=100_000)
+    wakeupLimit: int | None = Field(
+        default=None, ge=0, le=100_000, description="wake-ups a month before TooManyWakeUps"
+    )
     timing: TimingIn | None = None
 
 
@@ -214,9 +217,10 @@ def _op(
     summary: str,
     model: type[BaseModel],
     body: type[BaseModel] | None = None,
+    examples: tuple[Example, ...] = (),
 ) -> Operation:
     return control_operation(
-        method, path, handler, op_id, summary, {200: model}, tags=TAGS, body=body
+        method, path, handler, op_id, summary, {200: model}, tags=TAGS, body=body, examples=examples
     )
 
 
@@ -246,6 +250,7 @@ REMOTE_CONTROL_OPERATIONS: tuple[Operation, ...] = (
         "Set the vehicle online/offline, asleep/awake, step latencies, the driver's answer",
         BehaviourState,
         Behaviour,
+        ex.BEHAVIOUR,
     ),
     _op(
         "POST",
@@ -255,6 +260,7 @@ REMOTE_CONTROL_OPERATIONS: tuple[Operation, ...] = (
         "Fail the vehicle's next COUNT remotes (of one action, if given) with a cause",
         BehaviourState,
         FailureIn,
+        ex.FAILURES,
     ),
     _op(
         "DELETE",
@@ -272,5 +278,6 @@ REMOTE_CONTROL_OPERATIONS: tuple[Operation, ...] = (
         "Set doors, batteries, energy and plug directly; the vehicle reports a data sample",
         BehaviourState,
         StateInjection,
+        ex.STATE,
     ),
 )

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from simulator.api.http import model_response, read_model, sim_of
 from simulator.api.operations import Operation, control_errors, control_operation
+from simulator.control import examples as ex
 from simulator.control.base import ControlModel
 from simulator.errors import ApiError, Conflict, ErrorCode, InvalidField, NotFound
 from simulator.fleet.state_body import PointIn
@@ -27,7 +28,7 @@ class DriveIn(ControlModel):
 
     to: PointIn
     speedKmh: float | None = Field(
-        default=None, gt=0, le=250, description="average speed; default: the road's"
+        default=None, gt=0, le=250, description="average speed, km/h; default: the road's"
     )
 
 
@@ -173,6 +174,7 @@ SCENARIO_OPERATIONS: tuple[Operation, ...] = (
         {200: ScenarioState},
         tags=TAGS,
         body=ScenarioLoad,
+        examples=ex.SCENARIO,
     ),
     control_operation(
         "POST",
@@ -193,6 +195,7 @@ SCENARIO_OPERATIONS: tuple[Operation, ...] = (
         {200: DriveOut},
         tags=TAGS,
         body=DriveIn,
+        examples=ex.DRIVE,
         errors=control_errors("/vehicles/{id}/drive", body=True, conflict=True),
     ),
 )

@@ -19,8 +19,8 @@ class _Body(BaseModel):
 
 
 class PointIn(_Body):
-    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False, description="degrees east")
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False, description="degrees north")
 
 
 class StateInjection(_Body):
@@ -29,19 +29,23 @@ class StateInjection(_Body):
     position: PointIn | None = None
     ignition: IgnitionType | None = None
     speedKmh: float | None = Field(
-        default=None, ge=0, le=300, description="moving follows: true above 0"
+        default=None, ge=0, le=300, description="km/h; moving follows: true above 0"
     )
     privacy: PrivacyState | None = None
-    mileageKm: float | None = Field(default=None, ge=0, le=2_000_000)
+    mileageKm: float | None = Field(default=None, ge=0, le=2_000_000, description="odometer, km")
     alerts: list[AlertType] | None = Field(
         default=None, description="the active alerts: new ones start, missing ones end"
     )
 
     openDoors: list[DoorId] | None = None
     lockedStates: list[LockedState] | None = Field(default=None, min_length=1)
-    batteryVoltage: float | None = Field(default=None, ge=0, le=16)
-    electricLevel: float | None = Field(default=None, ge=0, le=100)
-    fuelLevel: float | None = Field(default=None, ge=0, le=100)
+    batteryVoltage: float | None = Field(
+        default=None, ge=0, le=16, description="the 12 V battery's voltage, V"
+    )
+    electricLevel: float | None = Field(
+        default=None, ge=0, le=100, description="traction battery charge, %"
+    )
+    fuelLevel: float | None = Field(default=None, ge=0, le=100, description="fuel tank, %")
     plugged: bool | None = Field(
         default=None,
         description=(
@@ -61,16 +65,16 @@ class StateInjection(_Body):
             f"when plugging without it: a home wallbox, {HOME_CHARGER_KW:g} kW"
         ),
     )
-    airTempC: float | None = Field(default=None, ge=-60, le=60)
+    airTempC: float | None = Field(default=None, ge=-60, le=60, description="outside air, °C")
     oilTempC: float | None = Field(
         default=None,
         ge=-60,
         le=200,
-        description="engine oil temperature; Thermic and Hybrid vehicles only (else 400)",
+        description="engine oil temperature, °C; Thermic and Hybrid vehicles only (else 400)",
     )
     coolantTempC: float | None = Field(
         default=None,
         ge=-60,
         le=150,
-        description="engine coolant temperature; Thermic and Hybrid vehicles only (else 400)",
+        description="engine coolant temperature, °C; Thermic and Hybrid vehicles only (else 400)",
     )

@@ -362,6 +362,36 @@ ALIASES: dict[str, str] = {
 """Older field names (the swagger client of clients in the wild) and their current ones."""
 
 
+UNITS: dict[str, str] = {
+    "vehicle.odometer": "km",
+    "vehicle.engines.thermic.oil.temp": "°C",
+    "vehicle.energy.electric.level": "%",
+    "vehicle.energy.electric.autonomy": "km",
+    "vehicle.energy.fuel.level": "%",
+    "vehicle.energy.fuel.autonomy": "km",
+    "vehicle.autonomy": "km",
+    "vehicle.kinetic.speed": "km/h",
+    "vehicle.trip.duration": "s",
+    "vehicle.trip.distance": "km",
+    "environment.air.temp": "°C",
+    "vehicle.maintenance.daysBeforeMaintenance": "days",
+    "vehicle.maintenance.mileageBeforeMaintenance": "km",
+}
+"""The unit of each number a data trigger compares (the value is written in it)."""
+
+
+def described(name: str) -> str:
+    """A field as the documentation lists it: its name, unit or values, and operators."""
+    field = FIELDS[name]
+    if name in UNITS:
+        what = f"{field.kind} in {UNITS[name]}"
+    elif field.values:
+        what = "one of " + "/".join(sorted(field.values))
+    else:
+        what = field.kind
+    return f"{name} ({what}; {', '.join(field.ops)})"
+
+
 def lookup(name: str) -> Field | None:
     return FIELDS.get(ALIASES.get(name, name))
 
@@ -388,9 +418,7 @@ def parse_value(field: Field, text: str) -> object:
             raise ValueError(f"{text!r} is not true or false")
         return lowered == "true"
     if field.values and text not in field.values:
-        shown = ", ".join(sorted(field.values)[:8])
-        more = ", ..." if len(field.values) > 8 else ""
-        raise ValueError(f"{text!r} is not one of {shown}{more}")
+        raise ValueError(f"{text!r} is not one of {', '.join(sorted(field.values))}")
     return text
 
 

@@ -181,8 +181,10 @@ class _InlineWebhookIn(Input):
 
 
 class _BatchNotifyIn(Input):
-    size: int = Field(ge=1, le=1000)
-    timeWindow: float = Field(ge=60, le=86400, allow_inf_nan=False)
+    size: int = Field(ge=1, le=1000, description="events per batch at most")
+    timeWindow: float = Field(
+        ge=60, le=86400, allow_inf_nan=False, description="seconds a batch waits at most"
+    )
 
 
 class _RetryPolicyIn(Input):
@@ -195,8 +197,10 @@ class _RetryPolicyIn(Input):
     )
 
     policy: Literal["None", "Bounded", "Always"]
-    maxRetryNumber: int | None = Field(default=None, ge=1, le=100)
-    retryDelay: int = Field(default=10, ge=1, le=3600)
+    maxRetryNumber: int | None = Field(
+        default=None, ge=1, le=100, description="retries after the first attempt (Bounded)"
+    )
+    retryDelay: int = Field(default=10, ge=1, le=3600, description="seconds between attempts")
 
     @model_validator(mode="after")
     def _bounded(self) -> _RetryPolicyIn:
@@ -206,7 +210,13 @@ class _RetryPolicyIn(Input):
 
 
 class _SubscribeIn(Input):
-    refreshEvent: float | None = Field(default=None, ge=60, le=7 * 86400, allow_inf_nan=False)
+    refreshEvent: float | None = Field(
+        default=None,
+        ge=60,
+        le=7 * 86400,
+        allow_inf_nan=False,
+        description="seconds: notify again every so often while the expression holds",
+    )
     callbackAttributes: _CallbackAttributesIn | None = None
     # the older form only
     callback: _InlineWebhookIn | None = None
@@ -244,13 +254,18 @@ class _Envelope(Input):
 
 
 class _CenterIn(Input):
-    longitude: Coordinate = Field(ge=-180, le=180)
-    latitude: Coordinate = Field(ge=-90, le=90)
+    longitude: Coordinate = Field(ge=-180, le=180, description="degrees east (WGS 84)")
+    latitude: Coordinate = Field(ge=-90, le=90, description="degrees north (WGS 84)")
 
 
 class _CircleIn(Input):
     center: _CenterIn
-    radius: float = Field(ge=MIN_RADIUS_KM, le=MAX_RADIUS_KM, allow_inf_nan=False)
+    radius: float = Field(
+        ge=MIN_RADIUS_KM,
+        le=MAX_RADIUS_KM,
+        allow_inf_nan=False,
+        description=f"km ({MIN_RADIUS_KM:g} km = 100 m at least)",
+    )
 
 
 class _ExtCircleIn(Input):
@@ -260,7 +275,11 @@ class _ExtCircleIn(Input):
 
 class _PolygonIn(Input):
     type: Literal["Polygon"] = "Polygon"
-    coordinates: list[Any] = Field(min_length=1)
+    coordinates: list[Any] = Field(
+        min_length=1,
+        description="one ring of [longitude, latitude] pairs in degrees, closed or not "
+        "(GeoJSON's list of rings accepted: its first ring)",
+    )
 
     @field_validator("coordinates")
     @classmethod
@@ -286,26 +305,39 @@ class _PolygonIn(Input):
 
 
 class _ZoneIn(Input):
-    transition: Literal["In", "Out"]
+    transition: Literal["In", "Out"] = Field(description="In: on entering; Out: on leaving")
     place: dict[str, Any] | None = None
     circle: dict[str, Any] | None = None
     polygon: dict[str, Any] | None = None
 
 
 class _OccurenceIn(Input):
-    day: list[Day] = Field(min_length=1, max_length=7)
+    day: list[Day] = Field(min_length=1, max_length=7, description="the days of the window")
 
 
 class _TimeEntryIn(Input):
-    recurrence: Literal["Daily", "None"] | None = None
-    start: str
-    duration: str | None = None
-    occurence: _OccurenceIn | None = None
+    recurrence: Literal["Daily", "None"] | None = Field(
+        default=None,
+        description="Daily: every day (or the days of occurence); None: once. Default: "
+        "None when start is a date-time, else Daily",
+    )
+    start: str = Field(
+        description="Daily: an ISO 8601 duration from local midnight (PT23H is 23:00); "
+        "None: an RFC 3339 date-time with its offset"
+    )
+    duration: str | None = Field(
+        default=None,
+        description="an ISO 8601 duration (PT6H): required with Daily (at most P1D); "
+        "with None, without it the window stays open",
+    )
+    occurence: _OccurenceIn | None = Field(default=None, description="Daily only")
 
 
 class _TimeIn(Input):
     times: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_TIMES)
-    timeZone: str = DEFAULT_TIME_ZONE
+    timeZone: str = Field(
+        default=DEFAULT_TIME_ZONE, description="an IANA time zone: the windows' local time"
+    )
 
     @field_validator("timeZone")
     @classmethod
@@ -323,10 +355,22 @@ class _PreviousIn(Input):
 
 
 class _DataIn(Input):
-    data: str
-    op: str
-    value: list[str] | str | int | float | bool | None = None
-    previous: _PreviousIn | None = None
+    # the enums document _data(): the names f.lookup() knows, the operators f.OPS and aliases
+    data: str = Field(
+        description="the vehicle data watched (type and unit, operators): "
+        + "; ".join(f.described(name) for name in f.FIELDS),
+        json_schema_extra={"enum": list(sorted({*f.FIELDS, *f.ALIASES}))},
+    )
+    op: str = Field(
+        description="onChange takes no value, includedIn one or more, the others exactly one",
+        json_schema_extra={"enum": [*f.OPS, *f.OP_ALIASES]},
+    )
+    value: list[str] | str | int | float | bool | None = Field(
+        default=None, description='the value(s) compared, in the data\'s unit ("10" is 10 %)'
+    )
+    previous: _PreviousIn | None = Field(
+        default=None, description="and the state before was (enums and booleans)"
+    )
 
 
 class _TriggerIn(Input):
@@ -341,6 +385,14 @@ class _TriggerIn(Input):
         if not NAME.match(name):
             raise ValueError("must match [a-zA-Z]+[.-_]?[0-9]* (e.g. z1, home, fuel_2)")
         return name
+
+
+class _TimeZoneTriggersIn(Input):
+    """The members of the older ``timeZoneTriggers`` that :func:`_legacy` reads, each
+    then validated as a zone or a time trigger (the OpenAPI document types them so)."""
+
+    zoneTrigger: dict[str, Any] | None = None
+    timeTrigger: dict[str, Any] | None = None
 
 
 class _TriggerParamIn(Input):
@@ -486,7 +538,10 @@ def _data(name: str, data: dict[str, Any], path: Path) -> tuple[DataSpec, dict[s
     given: _DataIn = _model(_DataIn, data, path)
     field_ = f.lookup(given.data)
     if field_ is None:
-        raise _fail((*path, "data"), f"{given.data!r} is not a data a trigger can watch")
+        raise _fail(
+            (*path, "data"),
+            f"{given.data!r} is not a data a trigger can watch (one of: {', '.join(f.FIELDS)})",
+        )
     op_name = f.OP_ALIASES.get(given.op, given.op)
     if op_name not in f.OPS:
         raise _fail((*path, "op"), f"{given.op!r} is not one of {', '.join(f.OPS)}")
@@ -519,7 +574,8 @@ def _data(name: str, data: dict[str, Any], path: Path) -> tuple[DataSpec, dict[s
         if given.previous.op not in field_.previous_ops:
             raise _fail(
                 (*prev_path, "op"),
-                f"a previous state with {given.previous.op} is not allowed for {given.data}",
+                f"a previous state with {given.previous.op} is not allowed for {given.data} "
+                f"(allowed: {', '.join(field_.previous_ops) or 'none'})",
             )
         if given.previous.op == "equalsTo" and len(given.previous.value) != 1:
             raise _fail((*prev_path, "value"), "needs exactly one value with equalsTo")
