@@ -8,11 +8,13 @@ import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 import requests
 
+from simulator.testing import ThreadedSimulator
 from simulator.testing.receiver import Received, WebhookReceiver, WebSocketReceiver
 from simulator.tls import CertStore
 
@@ -131,9 +133,75 @@ def test_delay_makes_a_short_timeout_client_time_out(
     hook.set_delay(0)  # applies to the next requests only
     assert http.post(hook.url, json={"fast": True}, timeout=5).status_code == 200
     # once the slow answer was due: the client had left, so nothing was delivered
-    time.sleep(max(0.0, hook.received[0].at + 0.3 + 0.1 - time.monotonic()))
-    assert [r.answered_status for r in hook.received] == [None, 200]
+    answered = hook.wait_answered(timeout=5)
+    assert [r.answered_status for r in answered] == [None, 200]
     assert hook.messages() == [{"fast": True}]
+
+
+def test_wait_answered_fails_while_an_answer_is_pending(
+    hook: WebhookReceiver, http: requests.Session
+) -> None:
+    hook.set_delay(5)
+    with pytest.raises(requests.Timeout):
+        http.post(hook.url, json={"slow": True}, timeout=0.1)
+    with pytest.raises(AssertionError, match=r"1 request\(s\) still unanswered after 0.05s"):
+        hook.wait_answered(timeout=0.05)
+
+
+def _notification(vin: str, remote: str | None = None, status: str = "Done") -> dict[str, Any]:
+    if remote is None:
+        return {"type": "Monitor", "vin": vin, "monitorEvent": {"monitorId": "m1"}}
+    return {
+        "type": "Remote",
+        "vin": vin,
+        "remoteEvent": {
+            "remoteActionId": remote,
+            "remoteType": "Doors",
+            "eventStatus": {"type": status, "status": "Success" if status == "Done" else "Sent"},
+        },
+    }
+
+
+def test_wait_for_filters_messages_and_counts_batches(
+    hook: WebhookReceiver, http: requests.Session
+) -> None:
+    batch = [_notification("V1", "r1", "Pending"), _notification("V1", "r1"), _notification("V2")]
+    http.post(hook.url, json=batch, timeout=5)
+    hook.respond_with(500)
+    http.post(hook.url, json=_notification("V3", "r3"), timeout=5)  # refused: not counted
+
+    assert hook.wait_for(remote="r1", status="Done", timeout=1) == [batch[1]]
+    assert hook.wait_for(remote={"remoteActionId": "r1"}, count=2, timeout=1) == batch[:2]
+    assert hook.wait_for(remote="Doors", status="Sent", timeout=1) == [batch[0]]
+    assert hook.wait_for(monitor={"monitorId": "m1"}, timeout=1) == [batch[2]]
+    assert hook.wait_for(vin="V1", count=2, timeout=1) == batch[:2]
+    assert hook.wait_for(lambda m: m["vin"] != "V1", timeout=1) == [batch[2]]
+    assert hook.wait_for(timeout=1) == batch
+    assert [r.answered_status for r in hook.wait_for(1)] == [200]  # the older form
+
+    with pytest.raises(AssertionError) as raised:
+        hook.wait_for(vin="V3", timeout=0.05)
+    assert str(raised.value).splitlines() == [
+        f"expected 1 message(s) with vin='V3' at {hook.url} within 0.05s, 0 matched; 4 arrived:",
+        "  Remote vin=V1 remote Doors id=r1 Pending/Sent",
+        "  Remote vin=V1 remote Doors id=r1 Done/Success",
+        "  Monitor vin=V2 monitor id=m1",
+        "  Remote vin=V3 remote Doors id=r3 Done/Success [answered 500]",
+    ]
+
+
+def test_assert_nothing_received_needs_a_simulator_to_settle(
+    hook: WebhookReceiver, http: requests.Session, ccsim: ThreadedSimulator
+) -> None:
+    with pytest.raises(RuntimeError, match=r"pass it \(receiver.assert_nothing_received"):
+        hook.assert_nothing_received()
+    hook.assert_nothing_received(ccsim)
+    http.post(hook.url, json=_notification("V1"), timeout=5)
+    with pytest.raises(AssertionError, match=r"(?s)but 1 arrived:\n  Monitor vin=V1"):
+        hook.assert_nothing_received(ccsim)
+    hook.clear()
+    hook.simulator = ccsim
+    hook.assert_nothing_received()
 
 
 def test_drop_next_closes_the_connection_without_answer(
@@ -216,6 +284,9 @@ def test_websocket_frames_and_reconnection(ccsim_certs: Path, client_ssl: ssl.SS
         assert wsr.messages() == [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]
         assert wsr.connections == 2
         assert wsr.wait_for_connections(2, timeout=0.1) == 2
+        assert wsr.wait_for(lambda m: m["n"] > 2, count=2, timeout=0.1) == [{"n": 3}, {"n": 4}]
+        with pytest.raises(AssertionError, match=r"(?s)0 matched; 4 arrived:\n  \? vin=\?"):
+            wsr.wait_for(vin="V1", timeout=0.05)
         with pytest.raises(AssertionError, match="expected 3 WebSocket"):
             wsr.wait_for_connections(3, timeout=0.05)
 

@@ -7,6 +7,18 @@
 
 Usable as a context manager or with ``start()`` / ``stop()``; works from sync
 and async tests alike because the server owns its own event loop.
+
+The helpers a test reads like its specification (:mod:`simulator.testing.client`)::
+
+    car = sim.vehicles[0]                          # or sim.vehicles["alice-car"]
+    sim.control.set_state(car, lockedStates=["Unlocked"])
+    sim.api.get(f"/user/vehicles/{car.id}/status")  # parsed JSON; ApiCallError unless 2xx
+    sim.control.advance("PT10M")
+
+``ThreadedSimulator(certs, scenario=Path("file.yaml"))`` serves a scenario file as
+``serve --scenario`` does: its users, clients and vehicles, its start and ``life``, and
+when it scripts something its receivers, callbacks, monitors and timeline (played again
+by :meth:`ThreadedSimulator.reset`).
 """
 
 from __future__ import annotations
@@ -34,8 +46,19 @@ from simulator.config import (
     control_token_digest,
 )
 from simulator.paths import AUTH_PREFIX
+from simulator.scenario import load_scenario
+from simulator.scenario.live import play_live
 from simulator.server import RunningServer, start
 from simulator.store import Simulator
+from simulator.testing.client import (
+    DEFAULT_REALM,
+    ApiClient,
+    Control,
+    Login,
+    SimVehicle,
+    Vehicles,
+)
+from simulator.testing.http import ApiCallError, Http
 from simulator.testing.scenarios import (
     ExpectationResult,
     ScenarioResult,
@@ -45,16 +68,19 @@ from simulator.testing.scenarios import (
 from simulator.tls import CertStore
 
 __all__ = [
+    "ApiCallError",
+    "ApiClient",
+    "Control",
     "ExpectationResult",
     "ScenarioResult",
+    "SimVehicle",
     "ThreadedSimulator",
+    "Vehicles",
     "play_scenario",
     "play_scenario_async",
 ]
 
 T = TypeVar("T")
-
-DEFAULT_REALM = "clientsB2CPeugeot"
 
 
 class ThreadedSimulator:
@@ -62,11 +88,21 @@ class ThreadedSimulator:
         # a still fleet unless asked (life=True): tests see only what they do
         if control_token is not None:
             settings["control_token_digest"] = control_token_digest(control_token)
+        scenario = settings.get("scenario")
+        if scenario is not None:  # the file's start and life unless given (as `serve` does)
+            settings["scenario"] = Path(scenario)
+            declared = load_scenario(Path(scenario))  # ScenarioError: file:line: field: why
+            if declared.start is not None:
+                settings.setdefault("start", declared.start)
+            if declared.life is not None:
+                settings.setdefault("life", declared.life)
         self.settings = replace(Settings(certs=certs, port=0, life=False), **settings)
         self.certs = CertStore(certs)
+        self._control_token = control_token
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: RunningServer | None = None
+        self._api: ApiClient | None = None
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> ThreadedSimulator:
@@ -78,17 +114,33 @@ class ThreadedSimulator:
 
             async def boot() -> None:
                 try:
-                    ready.set_result(await start(self.settings))
+                    running = await start(self.settings)
                 except BaseException as exc:  # hand any start failure to the caller
                     ready.set_exception(exc)
+                    return
+                try:
+                    await self._play(running.sim, running.url)
+                except BaseException as exc:  # a body the API refused: ScenarioError
+                    await running.stop()
+                    ready.set_exception(exc)
+                    return
+                ready.set_result(running)
 
             loop.run_until_complete(boot())
-            loop.run_forever()
+            if ready.exception() is None:  # else nothing runs: the thread ends
+                loop.run_forever()
 
         self._loop = loop
         self._thread = threading.Thread(target=run, name="ccsim-server", daemon=True)
         self._thread.start()
-        self._server = ready.result(timeout=30)
+        try:
+            self._server = ready.result(timeout=30)
+        except BaseException:
+            self._thread.join(timeout=30)
+            if not loop.is_running():
+                loop.close()
+            self._loop = self._thread = None
+            raise
         return self
 
     def stop(self) -> None:
@@ -100,6 +152,7 @@ class ThreadedSimulator:
         self._thread.join(timeout=30)
         self._loop.close()
         self._loop = self._server = self._thread = None
+        self._api = None
 
     def __enter__(self) -> ThreadedSimulator:
         return self.start()
@@ -163,6 +216,118 @@ class ThreadedSimulator:
         now = self._run(self.sim.advance(seconds), timeout=300)
         self.wait_idle()
         return now
+
+    def settle(self) -> None:
+        """Let everything due now happen: the timers due fire, every send in flight and
+        every scenario step under way ends (``advance(0)``).  What has not happened then
+        waits for the clock to move."""
+        self.advance(0)
+
+    def reset(self) -> None:
+        """Back to the initial users, clients and fleet; a scenario that scripts something
+        is set up and played again from now (its receivers, callbacks, monitors, states)."""
+        self._run(self._reset())
+
+    async def _reset(self) -> None:
+        sim = self.sim
+        if sim.player is not None:
+            await self._play(sim, self.url)
+        else:
+            sim.reset()
+
+    async def _play(self, sim: Simulator, url: str) -> None:
+        """A scenario that scripts something: set it up and start its timeline (as
+        ``serve --scenario`` does before ``ready``)."""
+        path = self.settings.scenario
+        scenario = sim.scenario
+        if path is None or scenario is None or not scenario.scripted:
+            return
+        await play_live(sim, url, path, path.read_text(encoding="utf-8"), scenario)
+
+    # ------------------------------------------------------------ test helpers
+    @property
+    def http(self) -> Http:
+        """HTTPS to this simulator (client certificate, its CA), paths from the root."""
+        return Http(self.url, self.client_context)
+
+    @property
+    def api(self) -> ApiClient:
+        """The v4 API as the demo user (or the scenario's first user) through its client:
+        ``get/post/put/patch/delete(path, json=None, params=None)`` give parsed JSON and
+        raise :class:`ApiCallError` (status and v4 error body) unless 2xx;
+        ``as_user(email)`` acts as another user."""
+        if self._api is None:
+            self._api = ApiClient(self.http, self._login(None), logins=self._login_for)
+        return self._api
+
+    @property
+    def control(self) -> Control:
+        """The control API as helpers: ``advance``, ``set_state``, ``behaviour``,
+        ``deliveries``, ``reset``, ``call``."""
+        token = self._control_token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return Control(self, self.http, headers)
+
+    @property
+    def vehicles(self) -> Vehicles:
+        """Every vehicle, in fleet order, with its scenario name when it has one:
+        ``vehicles[0]``, ``vehicles["alice-car"]``, by id or VIN too."""
+
+        def read(sim: Simulator) -> list[SimVehicle]:
+            names = {vid: name for name, vid in sim.named_vehicles.items()}
+            users = sim.identity.users
+            return [
+                SimVehicle(
+                    id=v.id,
+                    vin=v.vin,
+                    name=names.get(v.id),
+                    owner=users[v.owner].email if v.owner in users else v.owner,
+                    brand=v.model.brand.name,
+                    label=v.model.label,
+                    motorization=str(v.model.motorization),
+                )
+                for v in sim.fleet
+            ]
+
+        return Vehicles(self.call(read))
+
+    def _login_for(
+        self,
+        user: str,
+        password: str | None,
+        client_id: str | None,
+        client_secret: str | None,
+    ) -> Login:
+        found = self._login(user, client_id)
+        return Login(
+            found.user,
+            password if password is not None else found.password,
+            found.client_id,
+            client_secret if client_secret is not None else found.client_secret,
+        )
+
+    def _login(self, user: str | None, client_id: str | None = None) -> Login:
+        """A user's password and a client (``client_id``, else the scenario's client whose
+        default user they are, else its first, else the demo client), from the scenario
+        file or the demo defaults; unknown ones get an empty password."""
+        scenario = self.call(lambda sim: sim.scenario)
+        users = {DEFAULT_USER.lower(): DEFAULT_PASSWORD}
+        clients = {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET}
+        ordered: list[tuple[str, str, str | None]] = []
+        if scenario is not None:
+            if not scenario.keeps_demo:
+                users, clients = {}, {}
+            users.update({u.email.lower(): u.password for u in scenario.users})
+            clients.update({c.clientId: c.clientSecret for c in scenario.clients})
+            ordered = [(c.clientId, c.clientSecret, c.defaultUser) for c in scenario.clients]
+            if user is None and scenario.users:
+                user = scenario.users[0].email
+        user = user or DEFAULT_USER
+        if client_id is None:
+            own = [c for c, _, default in ordered if (default or "").lower() == user.lower()]
+            fallback = DEFAULT_CLIENT_ID if DEFAULT_CLIENT_ID in clients else None
+            client_id = next(iter(own), fallback or next(iter(clients), DEFAULT_CLIENT_ID))
+        return Login(user, users.get(user.lower(), ""), client_id, clients.get(client_id, ""))
 
     def client_context(self) -> ssl.SSLContext:
         return self.certs.client_context()

@@ -10,6 +10,16 @@ so synchronous tests can use it.  TLS uses ``webhook.pem`` (valid for
 on the receiver's loop; the public methods are thread-safe.  Failure modes
 (error statuses, slowness, dropped connections, a receiver that is down) can
 be switched on at any time and apply to the next requests.
+
+Both receivers answer the questions a test asks of them::
+
+    done = hook.wait_for(remote=answer, status="Done")   # the matching messages
+    hook.wait_for(monitor=monitor_id, vin=car.vin, count=2, timeout=5)
+    hook.assert_nothing_received(ccsim)                  # once every due send is done
+
+``wait_for`` fails with an AssertionError listing, one line each, what did arrive;
+``assert_nothing_received`` first lets the simulator finish what is due (see
+:meth:`_BackgroundServer.assert_nothing_received`), it never sleeps on the wall clock.
 """
 
 from __future__ import annotations
@@ -27,10 +37,11 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar, overload
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from simulator.testing.matching import Filter, describe_all
 from simulator.tls import CertStore
 
 __all__ = ["Received", "WebSocketReceiver", "WebhookReceiver"]
@@ -85,6 +96,12 @@ class Received:
         return self.answered_status is not None and 200 <= self.answered_status < 300
 
 
+class Settles(Protocol):
+    """A simulator that can finish what is due (``ThreadedSimulator.settle``)."""
+
+    def settle(self) -> None: ...
+
+
 def _check_status(status: int) -> int:
     if not 200 <= status <= 599:
         raise ValueError(f"status must be within 200..599, got {status}")
@@ -110,6 +127,9 @@ class _BackgroundServer(abc.ABC):
         self._runner: web.ServerRunner | None = None
         self._site: web.TCPSite | None = None
         self._ssl: ssl.SSLContext | None = None
+        self.simulator: Settles | None = None
+        """The simulator :meth:`assert_nothing_received` settles when given none (the
+        pytest fixtures set it to the test's ``ccsim``)."""
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Self:
@@ -182,6 +202,61 @@ class _BackgroundServer(abc.ABC):
     def _wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         with self._cond:
             return self._cond.wait_for(predicate, timeout)
+
+    # ------------------------------------------------------------ questions
+    @abc.abstractmethod
+    def _arrivals(self) -> list[tuple[Any, str, bool]]:
+        """Each message that arrived, in order: (message, a note for a failure line,
+        whether ``wait_for`` counts it)."""
+
+    def _matching(self, wanted: Filter) -> list[Any]:
+        return [m for m, _, counted in self._arrivals() if counted and wanted(m)]
+
+    def _wait_matching(
+        self,
+        predicate: Callable[[Any], bool] | None,
+        *,
+        remote: Any,
+        status: str | None,
+        monitor: Any,
+        vin: Any,
+        count: int,
+        timeout: float,
+    ) -> list[Any]:
+        __tracebackhide__ = True  # pytest: the failure shows at the test's call
+        wanted = Filter(predicate, remote, status, monitor, vin)
+        if not self._wait(lambda: len(self._matching(wanted)) >= count, timeout):
+            found = self._matching(wanted)
+            arrived = [(m, note) for m, note, _ in self._arrivals()]
+            raise AssertionError(
+                f"expected {count} message(s) with {wanted.text()} at {self.url} within "
+                f"{timeout:g}s, {len(found)} matched; {describe_all(arrived)}"
+            )
+        return self._matching(wanted)
+
+    def assert_nothing_received(self, simulator: Settles | None = None) -> None:
+        """AssertionError listing what arrived, if anything did (since start or clear()).
+
+        First the simulator (``simulator``, else :attr:`simulator`) finishes what is due:
+        the timers due now fire and every send in flight ends (``ThreadedSimulator.settle``),
+        so what has not arrived then will not arrive before the clock moves.  No wall-clock
+        sleep."""
+        __tracebackhide__ = True  # pytest: the failure shows at the test's call
+        target = simulator if simulator is not None else self.simulator
+        if target is None:
+            raise RuntimeError(
+                "assert_nothing_received needs the simulator to settle first: pass it "
+                "(receiver.assert_nothing_received(ccsim)) or use the ccsim fixture"
+            )
+        target.settle()
+        arrived = [(m, note) for m, note, _ in self._arrivals()]
+        if arrived:
+            raise AssertionError(f"expected nothing at {self.url}, but {describe_all(arrived)}")
+
+    @property
+    @abc.abstractmethod
+    def url(self) -> str:
+        """Where the simulator sends to."""
 
     # ------------------------------------------------------------ loop side
     @staticmethod
@@ -283,6 +358,7 @@ class WebhookReceiver(_BackgroundServer):
         self._default_status = 200
         self._delay = 0.0
         self._drops = 0
+        self._pending: set[int] = set()
 
     @property
     def url(self) -> str:
@@ -328,6 +404,7 @@ class WebhookReceiver(_BackgroundServer):
         """Forget the recordings and go back to default behaviour (200, no delay, no drop)."""
         with self._cond:
             self._records.clear()
+            self._pending.clear()
             self._statuses.clear()
             self._default_status = 200
             self._delay = 0.0
@@ -337,6 +414,7 @@ class WebhookReceiver(_BackgroundServer):
         """Forget the recorded requests (behaviour settings stay)."""
         with self._cond:
             self._records.clear()
+            self._pending.clear()
 
     # ------------------------------------------------------------ recordings
     @property
@@ -362,7 +440,78 @@ class WebhookReceiver(_BackgroundServer):
             )
         return self.received
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+    def wait_answered(self, timeout: float = 10.0) -> list[Received]:
+        """Wait until every request that came in was answered, or given up (client gone,
+        dropped, stopped); return them all."""
+        if not self._wait(lambda: not self._pending, timeout):
+            raise AssertionError(
+                f"{len(self._pending)} request(s) still unanswered after {timeout}s; "
+                f"{self._describe()}"
+            )
+        return self.received
+
+    @overload
+    def wait_for(self, predicate: int, timeout: float = 10.0) -> list[Received]: ...
+
+    @overload
+    def wait_for(
+        self,
+        predicate: Callable[[Any], bool] | None = None,
+        *,
+        remote: Any = None,
+        status: str | None = None,
+        monitor: Any = None,
+        vin: Any = None,
+        count: int = 1,
+        timeout: float = 10.0,
+    ) -> list[Any]: ...
+
+    def wait_for(
+        self,
+        predicate: Callable[[Any], bool] | int | None = None,
+        timeout: float = 10.0,
+        *,
+        remote: Any = None,
+        status: str | None = None,
+        monitor: Any = None,
+        vin: Any = None,
+        count: int = 1,
+    ) -> list[Any]:
+        """Wait until ``count`` accepted (2xx) messages match; return every matching one.
+
+        Filters (all optional, together): ``predicate(message)``, ``remote`` (an id, the
+        ``POST .../remotes`` answer, or a type such as ``"Doors"``), ``status``
+        (``"Done"``, ``"Success"``, ``"Failed"``, a failure cause...), ``monitor`` (an
+        id or the ``POST .../monitors`` answer), ``vin``.  A batch counts each message.
+        On timeout: AssertionError listing what arrived, one line per message.
+
+        The older form ``wait_for(n)`` waits for ``n`` accepted requests and returns
+        them (:class:`Received`)."""
+        __tracebackhide__ = True  # pytest: the failure shows at the test's call
+        if isinstance(predicate, int):  # the older form: n accepted requests
+            return self._wait_accepted(predicate, timeout)
+        return self._wait_matching(
+            predicate,
+            remote=remote,
+            status=status,
+            monitor=monitor,
+            vin=vin,
+            count=count,
+            timeout=timeout,
+        )
+
+    def _arrivals(self) -> list[tuple[Any, str, bool]]:
+        found: list[tuple[Any, str, bool]] = []
+        for record in self.received:
+            try:
+                messages = record.messages()
+            except ValueError:
+                messages = [record.body[:200].decode("utf-8", "replace")]
+            note = "" if record.accepted else f" [answered {record.answered_status or 'nothing'}]"
+            found += [(message, note, record.accepted) for message in messages]
+        return found
+
+    def _wait_accepted(self, count: int, timeout: float) -> list[Received]:
         """Wait until ``count`` requests were accepted; return all accepted ones."""
         if not self._wait(lambda: len(self.accepted()) >= count, timeout):
             raise AssertionError(
@@ -405,6 +554,7 @@ class WebhookReceiver(_BackgroundServer):
             record = self._records.get(seq)
             if record is not None:
                 self._records[seq] = replace(record, answered_status=status)
+            self._pending.discard(seq)
             self._cond.notify_all()
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -421,6 +571,7 @@ class WebhookReceiver(_BackgroundServer):
         with self._cond:
             seq = next(self._seq)
             self._records[seq] = record
+            self._pending.add(seq)
             status, delay = self._next_action()
             self._cond.notify_all()
 
@@ -429,6 +580,7 @@ class WebhookReceiver(_BackgroundServer):
             # treats that as a client disconnection and ends the connection quietly.
             if request.transport is not None:
                 request.transport.close()
+            self._settle(seq, None)
             return web.Response(status=204)
 
         response = self._response(status)
@@ -504,6 +656,39 @@ class WebSocketReceiver(_BackgroundServer):
                 f"{self.connections} connection(s), frames: {_preview(self.frames)}"
             )
         return self.messages()
+
+    def wait_for(
+        self,
+        predicate: Callable[[Any], bool] | None = None,
+        *,
+        remote: Any = None,
+        status: str | None = None,
+        monitor: Any = None,
+        vin: Any = None,
+        count: int = 1,
+        timeout: float = 10.0,
+    ) -> list[Any]:
+        """Wait until ``count`` messages match; return every matching one (the filters
+        of :meth:`WebhookReceiver.wait_for`; a frame holding an array counts each item)."""
+        __tracebackhide__ = True  # pytest: the failure shows at the test's call
+        return self._wait_matching(
+            predicate,
+            remote=remote,
+            status=status,
+            monitor=monitor,
+            vin=vin,
+            count=count,
+            timeout=timeout,
+        )
+
+    def _arrivals(self) -> list[tuple[Any, str, bool]]:
+        found: list[tuple[Any, str, bool]] = []
+        for frame in self.frames:
+            try:
+                found += [(message, "", True) for message in _as_list(json.loads(frame))]
+            except ValueError:
+                found.append((frame[:200], " [not JSON]", False))
+        return found
 
     def wait_for_connections(self, count: int, timeout: float = 10.0) -> int:
         """Wait until ``count`` connections were accepted; return how many were."""
