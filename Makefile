@@ -23,7 +23,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 run: $(STAMP_RUN)
-	$(BIN)/python -m simulator serve $(ARGS)
+	$(BIN)/python -m simulator serve --ui-port 8080 $(ARGS)
 
 certs: $(STAMP_RUN)
 	$(BIN)/python -m simulator certs

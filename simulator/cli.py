@@ -105,6 +105,23 @@ def _host_name(text: str) -> str:
     return name
 
 
+def _loopback(text: str) -> str:
+    """A loopback address or ``localhost``: the plain-HTTP UI listener serves no one else."""
+    name = text.strip().lower()
+    if name == "localhost":
+        return name
+    try:
+        address = ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a loopback address: the plain-HTTP UI listener only binds "
+            "127.0.0.1, ::1 or localhost"
+        )
+    return str(address)
+
+
 def _rate_limit(text: str) -> RateLimit:
     try:
         return RateLimit.parse(text.strip())
@@ -233,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_certs(sub)
     _add_run(sub)
+    _add_health(sub)
     serve = sub.add_parser(
         "serve",
         help="serve the API over mTLS",
@@ -297,6 +315,24 @@ def _add_certs(sub: argparse._SubParsersAction[_Parser]) -> None:
     _cert_hosts(certs)
 
 
+def _add_health(sub: argparse._SubParsersAction[_Parser]) -> None:
+    health = sub.add_parser(
+        "health",
+        help="one mTLS request to a running simulator: exit 0 if it answers, 1 if not "
+        "(a container's HEALTHCHECK)",
+    )
+    _option(health, "--host", type=_host_name, default="127.0.0.1", help="where it listens")
+    _option(health, "--port", type=_port, default=8443, help="its port")
+    _option(
+        health,
+        "--certs",
+        type=Path,
+        default=Path("certs"),
+        metavar="DIR",
+        help="its certificate folder (ca.pem, client.pem, client.key)",
+    )
+
+
 def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     run = sub.add_parser(
         "run", help="play a scenario file headless; exit 0 if its expectations hold, 1 if not"
@@ -336,6 +372,21 @@ def _add_serve_world(serve: _Parser) -> None:
         type=_port,
         default=8443,
         help="port to listen on (0: a free one, shown on the ready line)",
+    )
+    _option(
+        serve,
+        "--ui-port",
+        type=_port,
+        shown="off",
+        help="also serve the live view and the control API over plain HTTP on this port "
+        "(0: a free one), loopback only",
+    )
+    _option(
+        serve,
+        "--ui-host",
+        type=_loopback,
+        default="127.0.0.1",
+        help="loopback address of the --ui-port listener (127.0.0.1, ::1 or localhost)",
     )
     _option(
         serve,
@@ -530,6 +581,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "certs":
         return _certs(args)
+    if args.command == "health":
+        from simulator.health import check
+
+        healthy, said = check(args.certs, args.host, args.port)
+        print(("healthy: " if healthy else "unhealthy: ") + said, flush=True)
+        return 0 if healthy else 1
     if args.command == "run":
         from simulator.scenario.run import run_command
 
@@ -625,6 +682,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         control_token_digest=control_token_digest(args.control_token),
         journal_capacity=args.journal_size,
         delivery_journal_capacity=args.journal_size,
+        ui_port=args.ui_port,
+        ui_host=args.ui_host,
     )
 
 
@@ -669,6 +728,17 @@ def _check_files(args: argparse.Namespace, settings: Settings) -> str | None:
 
 def _listen_problem(args: argparse.Namespace, settings: Settings, exc: OSError) -> str:
     """One line for a listener that could not start, naming the option to change."""
+    if getattr(exc, "ui_listener", False):
+        where = f"{settings.ui_host}:{settings.ui_port}"
+        if exc.errno == errno.EADDRINUSE:
+            return (
+                f"{_source(args, 'ui_port', '--ui-port', settings.ui_port)}: {where} is already "
+                "in use: choose another port (0 picks a free one)"
+            )
+        return (
+            f"{_source(args, 'ui_host', '--ui-host', settings.ui_host)}: cannot listen on "
+            f"{where}: {exc.strerror or exc}"
+        )
     host = settings.host
     where = f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"
     port = _source(args, "port", "--port", settings.port)

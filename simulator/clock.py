@@ -86,6 +86,9 @@ class Clock:
         self._wakeup: asyncio.Event | None = None
         self._driver: asyncio.Task[None] | None = None
         self._firing = False
+        self.on_change: Callable[[str], None] | None = None
+        """Called with ``paused``, ``resumed`` or ``speed`` after such a change (the
+        simulator publishes it on its bus: the clock knows no bus)."""
 
     # ------------------------------------------------------------------ reading
     @property
@@ -119,7 +122,7 @@ class Clock:
         self._rebase()
         self._paused = True
         self._poke()
-        self._changed("paused", "pause")
+        self._changed("paused", "pause", "paused")
 
     def resume(self) -> None:
         if self._mode is ClockMode.MANUAL:
@@ -127,7 +130,7 @@ class Clock:
         self._base_mono = self._monotonic()
         self._paused = False
         self._poke()
-        self._changed(f"resumed at speed {self._speed:g}", "resume")
+        self._changed(f"resumed at speed {self._speed:g}", "resume", "resumed")
 
     def set_speed(self, speed: float) -> None:
         if not speed > 0:
@@ -138,9 +141,11 @@ class Clock:
         self._speed = float(speed)
         self._mode = ClockMode.REAL if speed == 1 else ClockMode.ACCELERATED
         self._poke()
-        self._changed(f"speed {self._speed:g}", "speed")
+        self._changed(f"speed {self._speed:g}", "speed", "speed")
 
-    def _changed(self, what: str, change: str) -> None:
+    def _changed(self, what: str, change: str, done: str) -> None:
+        if self.on_change is not None:
+            self.on_change(done)
         if log.isEnabledFor(logging.INFO):
             now = self.now().isoformat(timespec="seconds").replace("+00:00", "Z")
             fields = {"change": change, "speed": self._speed, "paused": self._paused, "at": now}

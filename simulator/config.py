@@ -58,6 +58,9 @@ class Settings:
     tls_handshake_timeout: float = 10.0
     # When set, /simulator/v1 needs "Authorization: Bearer <token>" (only its digest is kept).
     control_token_digest: bytes | None = field(default=None, repr=False)
+    # The live view's plain-HTTP listener (--ui-port; None: off), on a loopback address only.
+    ui_port: int | None = None
+    ui_host: str = "127.0.0.1"
 
 
 def control_token_digest(token: str | None) -> bytes | None:

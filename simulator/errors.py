@@ -23,6 +23,7 @@ class ErrorCode(IntEnum):
     SCOPE_MISSING = 40301
     VEHICLE_FORBIDDEN = 40302
     NO_END_USER = 40303
+    FOREIGN_REQUEST = 40304  # the UI listener's Host check, a write from another origin
     UNKNOWN_PATH = 40401
     UNKNOWN_RESOURCE = 40402
     POSITION_HIDDEN = 40403
@@ -33,6 +34,16 @@ class ErrorCode(IntEnum):
     RATE_LIMITED = 42901
     UNEXPECTED = 50001
     TOO_MANY_CONNECTIONS = 50301
+    # detail 99: an answer injected by a fault rule of the control API (simulator.faults)
+    FAULT_400 = 40099
+    FAULT_401 = 40199
+    FAULT_403 = 40399
+    FAULT_404 = 40499
+    FAULT_429 = 42999
+    FAULT_500 = 50099
+    FAULT_502 = 50299
+    FAULT_503 = 50399
+    FAULT_504 = 50499
 
     @property
     def status(self) -> int:

@@ -105,3 +105,55 @@ class VehicleSample:
     vin: str
     at: float  # simulator clock
     cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempted:
+    """What became of one event on one channel: an attempt (``delivered``, ``failed``
+    with its ``next_retry`` or None when no try is left), or the end of its delivery
+    (``dead-lettered``, ``dropped``, ``undelivered``), or a dead letter queued again
+    (``replayed``).  ``target`` is the raw address (whoever shows it redacts it)."""
+
+    event_id: str
+    callback_id: str | None
+    vin: str
+    type: str  # Remote | Monitor
+    channel: str  # webhook | websocket | pushnotif
+    target: str
+    at: float  # simulator clock
+    outcome: str  # simulator.delivery.journal.Outcome, or "replayed"
+    attempt: int
+    http_status: int | None = None
+    error: str | None = None
+    latency_ms: float | None = None
+    next_retry: float | None = None
+    batch_size: int = 1
+
+
+ClockChange = Literal["advanced", "paused", "resumed", "speed", "set", "reset"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClockChanged:
+    """The simulator clock was paused, resumed, sped up or advanced (``seconds`` from
+    ``before``), or the simulator was reset."""
+
+    change: ClockChange
+    at: float  # simulator clock, after the change
+    seconds: float | None = None
+    before: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioProgress:
+    """The scenario being played moved on: a step done (or refused), an expectation
+    decided."""
+
+    file: str
+    at: float
+    step: int  # steps done
+    steps: int
+    held: int
+    failed: int
+    pending: int
+    message: str

@@ -41,6 +41,7 @@ from simulator.paths import API_PREFIX, AUTH_PREFIX, CONTROL_PREFIX
 from simulator.scenario.live import play_live
 from simulator.store import Simulator
 from simulator.tls import CertStore, TlsConnections
+from simulator.ui.web import UI_PATH, add_ui_routes, local_only
 
 log = logging.getLogger("simulator")
 http_log = logging.getLogger("ccsim.http")
@@ -163,7 +164,64 @@ def create_app(sim: Simulator) -> web.Application:
     add_api_routes(app, API_PREFIX)
     app.add_subapp(AUTH_PREFIX, create_auth_app())
     app.add_subapp(CONTROL_PREFIX, create_control_app())
+    add_ui_routes(app)
     return app
+
+
+def create_ui_app(sim: Simulator) -> web.Application:
+    """The ``--ui-port`` listener's app: the live view and the control API (same
+    handlers, same control token), to loopback ``Host`` names only."""
+    app = web.Application(client_max_size=sim.settings.max_body_bytes, middlewares=[local_only])
+    app[SIM] = sim
+    document: Callable[[], dict[str, Any]] = openapi_document
+    app[OPENAPI_DOCUMENT] = document
+    app.add_subapp(CONTROL_PREFIX, create_control_app())
+    add_ui_routes(app)
+    return app
+
+
+class UiListenError(OSError):
+    """The ``--ui-port`` listener could not start (the error names that option)."""
+
+    ui_listener = True
+
+
+@dataclass
+class UiListener:
+    """The plain-HTTP listener of the live view (``--ui-port``)."""
+
+    runner: web.AppRunner
+    server: web.Server
+    listener: asyncio.Server
+    url: str
+
+    async def stop(self) -> None:
+        self.listener.close()
+        await asyncio.sleep(0)
+        self.server.pre_shutdown()
+        await self.server.shutdown(SHUTDOWN_TIMEOUT)
+        await self.runner.cleanup()
+
+
+async def _start_ui(sim: Simulator, settings: Settings) -> UiListener | None:
+    if settings.ui_port is None:
+        return None
+    runner = web.AppRunner(create_ui_app(sim), access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        server, protocols = _api_server(runner, settings)
+        listener = await asyncio.get_running_loop().create_server(
+            protocols, settings.ui_host, settings.ui_port
+        )
+    except OSError as exc:
+        await runner.cleanup()
+        raise UiListenError(exc.errno, exc.strerror or str(exc)) from exc
+    except BaseException:
+        await runner.cleanup()
+        raise
+    host, port = listener.sockets[0].getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return UiListener(runner, server, listener, f"http://{shown}:{port}/simulator/ui/")
 
 
 class _JsonErrorProtocol(web.RequestHandler):
@@ -327,6 +385,7 @@ class RunningServer:
     host: str
     port: int
     certs: CertStore
+    ui: UiListener | None = None
 
     @property
     def url(self) -> str:
@@ -340,6 +399,10 @@ class RunningServer:
         if self.sim.player is not None:
             player, self.sim.player = self.sim.player, None
             await player.close()
+        self.sim.feed.close_readers()  # open event streams end now, not at the timeout
+        if self.ui is not None:
+            ui, self.ui = self.ui, None
+            await ui.stop()
         self.listener.close()
         await asyncio.sleep(0)  # requests accepted before the close start being handled
         self.server.pre_shutdown()
@@ -366,7 +429,13 @@ async def start(settings: Settings, sim: Simulator | None = None) -> RunningServ
         await runner.cleanup()
         raise
     port = listener.sockets[0].getsockname()[1]
-    return RunningServer(sim, runner, server, listener, settings.host, port, certs)
+    running = RunningServer(sim, runner, server, listener, settings.host, port, certs)
+    try:
+        running.ui = await _start_ui(sim, settings)
+    except BaseException:
+        await running.stop()
+        raise
+    return running
 
 
 def _fd_room(connections: int) -> None:
@@ -495,5 +564,15 @@ def _banner(running: RunningServer) -> None:
             },
         ),
     ]
+    ui = [running.url + UI_PATH] + ([running.ui.url] if running.ui is not None else [])
+    plain = " (plain HTTP, this machine only)" if running.ui is not None else ""
+    lines.append(
+        (
+            f"live view {running.url}{UI_PATH} (import {certs.client_p12.name} into the "
+            'browser: README.md, "Live view")'
+            + (f", {running.ui.url}{plain}" if running.ui is not None else ""),
+            {"ui": ui},
+        )
+    )
     for message, fields in lines:
         banner.info("%s", message, extra={FIELDS: fields})

@@ -25,7 +25,9 @@ from simulator.config import (
 )
 from simulator.delivery.engine import DeliveryEngine
 from simulator.errors import Conflict, InvalidField
-from simulator.events import EventBus
+from simulator.events import ClockChanged, EventBus
+from simulator.faults import FaultRules
+from simulator.feed import Feed
 from simulator.fleet.generate import generate_fleet, generate_vehicle, new_faker
 from simulator.fleet.life import FleetLife
 from simulator.fleet.models import Vehicle
@@ -106,6 +108,9 @@ class Simulator:
         self.named_vehicles: dict[str, str] = {}  # a scenario's vehicle names -> ids
         self.player: Any = None  # the scenario being played (scenario.player.Player)
         self.reset()
+        # the live event stream (GET /simulator/v1/events): what crosses the bus, numbered
+        self.feed = Feed(self.bus, self.clock, self.fleet)
+        self.clock.on_change = self._clock_changed
 
     def reset(self) -> None:
         """Back to the initial users, clients and fleet (same seed, same fleet).
@@ -150,6 +155,8 @@ class Simulator:
         )
         self._rng, self._fake = _seeded(f"{self.settings.seed}:declared")
         self.requests.clear()
+        self.bus.publish(ClockChanged("reset", self.clock.time()))
+        self.faults = FaultRules(self.settings.seed)  # API fault rules: none after a reset
 
     def _declare(self, scenario: Scenario) -> None:
         self.named_vehicles.clear()
@@ -168,6 +175,10 @@ class Simulator:
                     self.named_vehicles[group.name] = vehicle.id
 
     # ------------------------------------------------------------- time passing
+    def _clock_changed(self, change: str) -> None:
+        if change in ("paused", "resumed", "speed"):
+            self.bus.publish(ClockChanged(change, self.clock.time()))  # type: ignore[arg-type]
+
     @property
     def busy(self) -> bool:
         """Async work under way: a send in flight, or a scenario step being played."""
@@ -189,7 +200,8 @@ class Simulator:
         the async work each instant starts (a send, a scenario step) finishing at that
         instant before the clock moves on; ``each`` runs after every instant."""
         clock = self.clock
-        target = clock.time() + seconds
+        before = clock.time()
+        target = before + seconds
         while True:
             if self.busy:
                 await self.settle()
@@ -200,6 +212,7 @@ class Simulator:
                 break
             clock.advance(max(0.0, due - clock.time()))
         clock.advance(max(0.0, target - clock.time()))
+        self.bus.publish(ClockChanged("advanced", clock.time(), clock.time() - before, before))
         await self.settle()
         if each is not None:
             await each()

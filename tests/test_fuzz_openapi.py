@@ -357,6 +357,13 @@ STATED_REFUSALS: tuple[Refusal, ...] = (
         "the clock does not go back: depends on the clock",
     ),
     _r(
+        "simAddFault",
+        400,
+        "until",
+        "after the simulator's current time",
+        "a fault rule ends after now: depends on the clock",
+    ),
+    _r(
         "(create|update)VehicleVehicleMonitor(Legacy)?",
         400,
         r"triggerParam(\..*)?",
@@ -592,6 +599,9 @@ def _send(
         # a living fleet makes a long clock advance (up to the documented 10 years)
         # simulate every trip: minutes of work (see the report): the run keeps it still
         target.server.call(lambda sim: sim.life.stop() if sim.life.enabled else None)
+    elif operation_id == "simAddFault":
+        # a fault rule would fail or delay the other operations' requests (by design)
+        target.server.call(lambda sim: sim.faults.clear())
     SEEN[case.operation.label][response.status_code] += 1
     checks = CHECKS
     if operation_id in NO_NEGATIVE_CHECK:

@@ -40,12 +40,16 @@ from simulator.control.base import (
     required_with,
 )
 from simulator.control.deliveries import DELIVERY_OPERATIONS
+from simulator.control.events import EVENT_OPERATIONS
+from simulator.control.faults import FAULT_OPERATIONS
+from simulator.control.fleet_view import FLEET_VIEW_OPERATIONS
 from simulator.control.monitors import MONITOR_CONTROL_OPERATIONS
 from simulator.control.remotes import REMOTE_CONTROL_OPERATIONS
 from simulator.control.scenario import SCENARIO_OPERATIONS
 from simulator.errors import ApiError, ErrorCode, InvalidField, NotFound
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec
 from simulator.scenario.live import PLAYER_TOKEN_DIGEST
+from simulator.ui.web import same_origin_writes
 
 _J = "application/json"
 _Q: Location = "query"
@@ -646,7 +650,10 @@ OPERATIONS: tuple[Operation, ...] = (
     *DELIVERY_OPERATIONS,
     *REMOTE_CONTROL_OPERATIONS,
     *MONITOR_CONTROL_OPERATIONS,
+    *FAULT_OPERATIONS,
     *SCENARIO_OPERATIONS,
+    *FLEET_VIEW_OPERATIONS,
+    *EVENT_OPERATIONS,
 )
 
 
@@ -673,6 +680,6 @@ async def require_control_token(request: web.Request, handler: Handler) -> web.S
 
 
 def create_app() -> web.Application:
-    app = web.Application(middlewares=[require_control_token])
+    app = web.Application(middlewares=[same_origin_writes, require_control_token])
     add_routes(app, OPERATIONS)
     return app

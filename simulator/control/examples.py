@@ -113,3 +113,37 @@ SCENARIO = (
         },
     ),
 )
+FAULTS = (
+    Example(
+        "statusDown",
+        "The next 3 status reads of any vehicle answer 503 with Retry-After: 30",
+        {
+            "method": "GET",
+            "path": "/connectedcar/v4/user/vehicles/*/status",
+            "status": 503,
+            "retryAfter": 30,
+            "count": 3,
+        },
+    ),
+    Example(
+        "slowList",
+        "Listing vehicles waits 1.5 real seconds before its answer",
+        {"method": "GET", "path": "/connectedcar/v4/user/vehicles", "latencyMs": 1500},
+    ),
+    Example(
+        "flakyRemotes",
+        "One remote in five of client fleet-app fails with 502 (seeded draws: the same each run)",
+        {
+            "method": "POST",
+            "path": "/connectedcar/v4/user/vehicles/*/callbacks/*/remotes",
+            "clientId": "fleet-app",
+            "status": 502,
+            "probability": 0.2,
+        },
+    ),
+    Example(
+        "tokenOutage",
+        "The token endpoint answers 500 to client fleet-app for the next 2 tries",
+        {"path": "/am/oauth2/access_token", "clientId": "fleet-app", "status": 500, "count": 2},
+    ),
+)

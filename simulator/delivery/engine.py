@@ -23,7 +23,7 @@ from simulator.callbacks.channels import Attr, Channel, ChannelName
 from simulator.callbacks.model import Callback, CallbackStatus
 from simulator.callbacks.registry import CallbackRegistry
 from simulator.delivery.journal import DeadLetter, DeliveryJournal, DeliveryRecord, Outcome
-from simulator.delivery.journal_log import log_attempt, log_given_up, logs
+from simulator.delivery.journal_log import log_delivery
 from simulator.delivery.message import prepare
 from simulator.delivery.persist import DeliveryStore, StoredPending
 from simulator.delivery.retry import EXPIRED, GiveUp, next_attempt, reconnect_cap, schedule_of
@@ -37,7 +37,7 @@ from simulator.delivery.transports import (
     WebhookTransport,
     WebsocketTransport,
 )
-from simulator.events import CallbackChanged, EventBus, Notification
+from simulator.events import CallbackChanged, DeliveryAttempted, EventBus, Notification
 
 if TYPE_CHECKING:
     import aiohttp
@@ -46,9 +46,6 @@ if TYPE_CHECKING:
     from simulator.ids import IdKind, Ids
 
 log = logging.getLogger("simulator.delivery")
-
-_GIVEN_UP = frozenset((Outcome.DEAD_LETTERED, Outcome.DROPPED, Outcome.UNDELIVERED))
-"""Outcomes that end an event's delivery without success (each logged)."""
 
 
 class DeliveryEngine:
@@ -84,7 +81,9 @@ class DeliveryEngine:
         self._store: DeliveryStore | None = None
         self._seq = 0
         self._closing = False
+        self._bus = bus
         bus.subscribe(Notification, self.raise_notification)
+        bus.subscribe(DeliveryAttempted, log_delivery)  # the log lines: the same events
         bus.subscribe(CallbackChanged, self._on_callback_changed)
 
     @property
@@ -249,6 +248,13 @@ class DeliveryEngine:
                 self._store.add_pending(
                     [StoredPending(item.seq, dead.lane, item.channel, 0, 0.0, now, dead.note)]
                 )
+            note = dead.note
+            self._bus.publish(
+                DeliveryAttempted(
+                    event_id, note.callback_id, note.vin, note.type, dead.channel,
+                    self._address(note, dead.channel), now, "replayed", dead.attempts,
+                )
+            )  # fmt: skip
             self._pump(lane)
         return len(found)
 
@@ -387,9 +393,6 @@ class DeliveryEngine:
         lane.failures = 0
         lane.last_success = now
         self._log([(i, attempt) for i in batch], lane, Outcome.DELIVERED)
-        if logs(logging.INFO):
-            for i in batch:
-                log_attempt(i.note, i.channel, lane.callback_id, attempt, i.attempts + 1)
         if self._store is not None:
             self._store.remove_pending(i.seq for i in batch)
         callback = self._callback(lane)
@@ -399,18 +402,16 @@ class DeliveryEngine:
     def _failed(self, lane: Lane, batch: list[Pending], attempt: Attempt, now: float) -> None:
         """Each event waits for its next attempt, or is dead-lettered."""
         lane.failures += 1
-        self._log([(i, attempt) for i in batch], lane, Outcome.FAILED, attempt.error)
         cap = reconnect_cap(lane.failures) if lane.channel == "websocket" else None
+        plans = [
+            next_attempt(schedule_of(i.note.retry), i.attempts + 1, i.since, now, cap)
+            for i in batch
+        ]
+        later = [None if isinstance(when, GiveUp) else when for when in plans]
+        self._log([(i, attempt) for i in batch], lane, Outcome.FAILED, attempt.error, later)
         retry: list[Pending] = []
-        logged = logs(logging.WARNING)
-        for item in batch:
+        for item, when in zip(batch, plans, strict=True):
             item.attempts += 1
-            when = next_attempt(schedule_of(item.note.retry), item.attempts, item.since, now, cap)
-            if logged:
-                later = None if isinstance(when, GiveUp) else when
-                log_attempt(
-                    item.note, item.channel, lane.callback_id, attempt, item.attempts, later
-                )
             if isinstance(when, GiveUp):
                 self._dead_letter(lane, item, when.reason, now)
             else:
@@ -448,6 +449,14 @@ class DeliveryEngine:
 
         asyncio.get_running_loop().call_soon(apply)
 
+    def _address(self, note: Notification, channel: str) -> str:
+        """Where ``note`` goes on ``channel`` now ("" when nowhere)."""
+        if note.inline is not None:
+            return note.inline.target
+        callback = self.callbacks.find(note.callback_id or "")
+        found = callback.channels.get(cast(ChannelName, channel)) if callback else None
+        return found.address if found is not None else ""
+
     def _target(self, lane: Lane) -> str:
         if lane.callback_id is None:
             inline = lane.queue[0].note.inline if lane.queue else None
@@ -462,6 +471,7 @@ class DeliveryEngine:
         lane: Lane,
         outcome: Outcome,
         error: str | None = None,
+        next_retry: list[float | None] | None = None,
     ) -> None:
         if not items:
             return
@@ -485,14 +495,23 @@ class DeliveryEngine:
                     status, error, latency,
                 )
             )  # fmt: skip
-        self._journal(records)
+        self._journal(records, next_retry)
 
-    def _journal(self, records: list[DeliveryRecord]) -> None:
-        logged = logs(logging.WARNING)
-        for record in records:
+    def _journal(
+        self, records: list[DeliveryRecord], next_retry: list[float | None] | None = None
+    ) -> None:
+        """Keep ``records`` and publish each (the log lines and the event stream)."""
+        publish = self._bus.publish
+        for index, record in enumerate(records):
             self.journal.add(record)
-            if logged and record.outcome in _GIVEN_UP:
-                log_given_up(record)
+            publish(
+                DeliveryAttempted(
+                    record.event_id, record.callback_id, record.vin, record.type,
+                    record.channel, record.target, record.at, record.outcome, record.attempt,
+                    record.http_status, record.error, record.latency_ms,
+                    next_retry[index] if next_retry is not None else None, record.batch_size,
+                )
+            )  # fmt: skip
         if self._store is not None:
             self._store.add_records(records)
 

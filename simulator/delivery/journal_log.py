@@ -12,17 +12,36 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from simulator.delivery.journal import DeliveryRecord, Outcome
-from simulator.delivery.transports import Attempt
-from simulator.events import Notification
+from simulator.delivery.journal import Outcome
+from simulator.events import DeliveryAttempted
 from simulator.logs import FIELDS, iso, redact_url
 
 log = logging.getLogger("ccsim.delivery")
 
+_GIVEN_UP = frozenset((Outcome.DEAD_LETTERED, Outcome.DROPPED, Outcome.UNDELIVERED))
+"""Outcomes that end an event's delivery without success."""
 
-def logs(level: int) -> bool:
-    """Whether lines at ``level`` are printed (check before building them)."""
-    return log.isEnabledFor(level)
+
+def log_delivery(event: DeliveryAttempted) -> None:
+    """The bus handler: one line per attempt, per event given up, per replay."""
+    outcome = event.outcome
+    if outcome == Outcome.DELIVERED:
+        if log.isEnabledFor(logging.INFO):
+            log_attempt(event)
+    elif outcome == Outcome.FAILED:
+        if log.isEnabledFor(logging.WARNING):
+            log_attempt(event)
+    elif outcome in _GIVEN_UP:
+        if log.isEnabledFor(logging.WARNING):
+            log_given_up(event)
+    elif log.isEnabledFor(logging.INFO):
+        log.info(
+            "event %s callback=%s: %s",
+            event.event_id, event.callback_id, outcome,
+            extra={FIELDS: {"event_id": event.event_id, "callback_id": event.callback_id,
+                            "outcome": outcome, "channel": event.channel, "vin": event.vin,
+                            "type": event.type}},
+        )  # fmt: skip
 
 
 def _answer(http_status: int | None, error: str | None, ok: bool) -> str:
@@ -31,62 +50,56 @@ def _answer(http_status: int | None, error: str | None, ok: bool) -> str:
     return error or ("sent" if ok else "failed")
 
 
-def log_attempt(
-    note: Notification,
-    channel: str,
-    callback_id: str | None,
-    attempt: Attempt,
-    number: int,
-    next_retry: float | None = None,
-) -> None:
-    """Attempt ``number`` for one event: delivered, or failed with its ``next_retry``
-    (None: no more tries)."""
-    event_id = note.event_id
-    target = redact_url(attempt.target)
-    if attempt.ok:
-        after, outcome = "delivered", Outcome.DELIVERED
+def log_attempt(event: DeliveryAttempted) -> None:
+    """An attempt for one event: delivered, or failed with its ``next_retry`` (None: no
+    more tries)."""
+    event_id, next_retry = event.event_id, event.next_retry
+    target = redact_url(event.target)
+    ok = event.outcome == Outcome.DELIVERED
+    if ok:
+        after = "delivered"
     elif next_retry is not None:
-        after, outcome = f"next retry {iso(next_retry)}", Outcome.FAILED
+        after = f"next retry {iso(next_retry)}"
     else:
-        after, outcome = "no more tries", Outcome.FAILED
-    answer = _answer(attempt.http_status, attempt.error, attempt.ok)
+        after = "no more tries"
+    answer = _answer(event.http_status, event.error, ok)
     fields: dict[str, Any] = {
         "event_id": event_id,
-        "callback_id": callback_id,
+        "callback_id": event.callback_id,
         "target": target,
-        "http_status": attempt.http_status,
-        "error": attempt.error,
-        "attempt": number,
-        "outcome": outcome.value,
+        "http_status": event.http_status,
+        "error": event.error,
+        "attempt": event.attempt,
+        "outcome": event.outcome,
         "next_retry": iso(next_retry) if next_retry is not None else None,
-        "ms": round(attempt.latency_ms, 1) if attempt.latency_ms is not None else None,
+        "ms": round(event.latency_ms, 1) if event.latency_ms is not None else None,
     }
-    fields.update(channel=channel, vin=note.vin, type=note.type)
+    fields.update(channel=event.channel, vin=event.vin, type=event.type)
     log.log(
-        logging.INFO if attempt.ok else logging.WARNING,
+        logging.INFO if ok else logging.WARNING,
         "event %s callback=%s -> %s: %s, attempt %d, %s",
-        event_id, callback_id, target, answer, number, after,
+        event_id, event.callback_id, target, answer, event.attempt, after,
         extra={FIELDS: fields},
     )  # fmt: skip
 
 
-def log_given_up(record: DeliveryRecord) -> None:
+def log_given_up(event: DeliveryAttempted) -> None:
     """An event that will not be sent again: dead-lettered, dropped or undelivered."""
-    target = redact_url(record.target) if record.target else "-"
+    target = redact_url(event.target) if event.target else "-"
     fields: dict[str, Any] = {
-        "event_id": record.event_id,
-        "callback_id": record.callback_id,
+        "event_id": event.event_id,
+        "callback_id": event.callback_id,
         "target": target,
-        "outcome": record.outcome,
-        "attempt": record.attempt,
-        "reason": record.error,
-        "channel": record.channel,
-        "vin": record.vin,
-        "type": record.type,
+        "outcome": event.outcome,
+        "attempt": event.attempt,
+        "reason": event.error,
+        "channel": event.channel,
+        "vin": event.vin,
+        "type": event.type,
     }
     log.warning(
         "event %s callback=%s -> %s: %s after %d attempts (%s)",
-        record.event_id, record.callback_id, target, record.outcome, record.attempt,
-        record.error or "-",
+        event.event_id, event.callback_id, target, event.outcome, event.attempt,
+        event.error or "-",
         extra={FIELDS: fields},
     )  # fmt: skip

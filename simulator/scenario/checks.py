@@ -97,6 +97,7 @@ class _Names:
         for i, monitor in enumerate(scenario.monitors):
             self._unique(self.monitors, monitor.name, ("monitors", i, "name"), "monitor")
             self.monitors[monitor.name] = monitor.vehicle or ""
+        self.faults: set[str] = set()  # apiFault names, filled in timeline order by _step
         self.remotes: dict[str, str] = {}
         for i, step in enumerate(scenario.timeline):
             if step.remote is not None and step.remote.name is not None:
@@ -214,3 +215,8 @@ def _step(names: _Names, i: int, step: Any) -> None:
         names.need("callbacks", detail.callback, (*where, "callback"))
     elif action in ("receiver", "monitor", "callback"):
         names.need(f"{action}s", detail.name, (*where, "name"))
+    elif action == "apiFault":  # clear: NAME needs an earlier step to give that name
+        if isinstance(detail.get("clear"), str):
+            names.need("faults", detail["clear"], (*where, "clear"))
+        elif isinstance(detail.get("name"), str):
+            names.faults.add(detail["name"])

@@ -31,9 +31,10 @@ from simulator.config import (
     DEFAULT_USER,
 )
 from simulator.errors import DomainError
-from simulator.events import VehicleSample
+from simulator.events import ScenarioProgress, VehicleSample
 from simulator.paths import API_PREFIX, AUTH_PREFIX, CONTROL_PREFIX
 from simulator.scenario import ScenarioError
+from simulator.scenario.api_faults import play_api_fault
 from simulator.scenario.checks import RECEIVER_PREFIX, callback_client, callback_user
 from simulator.scenario.judge import OPEN, Judge, Result
 from simulator.scenario.locate import field_name, line_of
@@ -147,6 +148,7 @@ class Player:
         self._tasks: set[asyncio.Task[None]] = set()
         self.error: str | None = None
         self.finished = False
+        self._told: set[int] = set()  # expectations whose verdict was published
 
     # ------------------------------------------------------------ set-up
     async def setup(self) -> None:
@@ -415,6 +417,9 @@ class Player:
         if action == "life":
             await self._call("PUT", f"{CONTROL}/fleet/life", {"enabled": detail}, where=where)
             return
+        if action == "apiFault":
+            await play_api_fault(self._call, self.start, detail, where)
+            return
         if action == "rateLimit":
             body = detail.model_dump(exclude={"client"})
             await self._call(
@@ -562,6 +567,19 @@ class Player:
         )
 
     # ------------------------------------------------------------ live
+    def _announce(self, message: str) -> None:
+        """Publish where the scenario is (the live view's progress, the event stream)."""
+        results = self.judge.results
+        held = sum(1 for r in results if r.held)
+        pending = sum(1 for r in results if r.state == OPEN)
+        self.sim.bus.publish(
+            ScenarioProgress(
+                self.path.name, self.sim.clock.time(), self.steps_done,
+                len(self.scenario.timeline), held, len(results) - held - pending, pending,
+                message,
+            )
+        )  # fmt: skip
+
     def start_live(self) -> None:
         """Steps as timers on the running clock (those already due run at once), in the
         file's order; the judge looks twice a second.  A step the simulator refuses
@@ -581,6 +599,9 @@ class Player:
                         expected = isinstance(exc, DomainError | aiohttp.ClientError)
                         log.warning("scenario step %d failed: %s", index, self.error,
                                     exc_info=not expected)  # fmt: skip
+                        self._announce(f"step {index} ({step.action}) failed: {self.error}")
+                    else:
+                        self._announce(f"step {index} ({step.action}) done")
 
             def fire() -> None:
                 task = loop.create_task(play())
@@ -614,8 +635,14 @@ class Player:
         now = self.sim.clock.time()
         final = now >= self.judge.end and self.steps_done == len(self.scenario.timeline)
         self.judge.decide(now, final=final)
+        for result in self.judge.results:
+            if result.state != OPEN and result.index not in self._told:
+                self._told.add(result.index)
+                reason = f": {result.reason}" if result.reason and not result.held else ""
+                self._announce(f"expectation {result.name} {result.state}{reason}")
         if final:
             self.finished = True
+            self._announce("finished")
 
     async def _watch(self) -> None:
         settle = self.sim.settings.manual_clock

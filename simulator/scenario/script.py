@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     StrictBool,
@@ -184,6 +185,31 @@ class RateLimitStep(SpecModel):
     burst: Annotated[StrictInt, Field(ge=1)] | None = None
 
 
+def _api_fault(value: dict[str, Any]) -> dict[str, Any]:
+    """What the file alone can check of an ``apiFault`` step (the server checks the rest
+    of the body when the step is played)."""
+    if "clear" in value:
+        clear = value["clear"]
+        if len(value) != 1:
+            raise ValueError("clear goes alone (clear: NAME or clear: true)")
+        if clear is not True and not (isinstance(clear, str) and clear and len(clear) <= 200):
+            raise ValueError("clear is a fault's name, or true for every fault")
+    elif "until" in value:
+        _offset(value["until"])
+    return value
+
+
+ApiFault = Annotated[
+    dict[str, Any],
+    AfterValidator(_api_fault),
+    Field(
+        description="the control API's fault body (POST /simulator/v1/faults), with until "
+        "as an ISO 8601 duration from the start; or clear: NAME (the faults of that name) "
+        "or clear: true (every fault)"
+    ),
+]
+
+
 class ReplayStep(SpecModel):
     """The dead-lettered events (of one callback) are sent again."""
 
@@ -208,6 +234,7 @@ ACTIONS = (
     "rateLimit",
     "life",
     "replay",
+    "apiFault",
 )
 
 
@@ -236,6 +263,7 @@ class Step(SpecModel):
     rateLimit: RateLimitStep | None = Field(default=None, description="a client's quota")
     life: StrictBool | None = Field(default=None, description="the living fleet on or off")
     replay: ReplayStep | None = Field(default=None, description="replay dead letters")
+    apiFault: ApiFault | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Step:

@@ -172,6 +172,13 @@ class ThreadedSimulator:
         return self._server.url
 
     @property
+    def ui_url(self) -> str | None:
+        """The live view on the plain-HTTP ``ui_port`` listener (None without it)."""
+        assert self._server is not None, "simulator not started"
+        listener = self._server.ui
+        return None if listener is None else listener.url
+
+    @property
     def port(self) -> int:
         assert self._server is not None, "simulator not started"
         return self._server.port

@@ -302,6 +302,30 @@ class Control:
         found: list[dict[str, Any]] = self.call("GET", "/deliveries", params=filters)["deliveries"]
         return found
 
+    def fault(self, path: str | None = None, **fields: Any) -> dict[str, Any]:
+        """``POST /faults``: delay or fail the simulated API's matching requests; the rule
+        back (its ``id``).  ``path`` is relative to ``/connectedcar/v4`` unless it starts
+        with it or ``/am/oauth2``, e.g. ``fault("/user/vehicles/*/status", status=503,
+        count=2)`` or ``fault(latencyMs=500)`` (every API call, real milliseconds)."""
+        if path is not None:
+            fields["path"] = (
+                path if path.startswith(("/connectedcar/", AUTH_PREFIX)) else (API_PREFIX + path)
+            )
+        rule: dict[str, Any] = self.call("POST", "/faults", json=fields)
+        return rule
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The fault rules, with how many times each fired (``fired``)."""
+        found: list[dict[str, Any]] = self.call("GET", "/faults")["faults"]
+        return found
+
+    def clear_faults(self, rule: dict[str, Any] | str | None = None) -> None:
+        """Remove one fault rule (the dict :meth:`fault` gave, or its id), or every one."""
+        if rule is None:
+            self.call("DELETE", "/faults")
+        else:
+            self.call("DELETE", f"/faults/{rule if isinstance(rule, str) else rule['id']}")
+
     def reset(self) -> None:
         """Back to the initial users, clients and fleet (a scenario is played again)."""
         self._host.reset()
