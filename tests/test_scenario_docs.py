@@ -107,9 +107,10 @@ def test_the_schema_is_in_the_built_package(tmp_path: Path) -> None:
     source.mkdir()
     shutil.copy(ROOT / "pyproject.toml", source)
     shutil.copy(ROOT / "README.md", source)
-    shutil.copytree(
-        ROOT / "simulator", source / "simulator", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    for folder in ("simulator", "scenarios"):  # scenarios/ ships as simulator.examples
+        shutil.copytree(
+            ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     built = tmp_path / "built"
     code = "from setuptools import setup; setup()"
     result = subprocess.run(
