@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -36,20 +36,24 @@ def mtls_session(certs: Path) -> requests.Session:
 
 
 @contextmanager
-def served(
-    *options: str, env: dict[str, str] | None = None, stderr: int | IO[str] = subprocess.PIPE
+def started(
+    argv: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stderr: int | IO[str] = subprocess.PIPE,
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``serve --port 0 *options``; yields the process and its URL once ``ready``."""
+    """Run ``argv`` (a ``serve``); yields the process and its URL once ``ready``, then
+    stops it with SIGTERM and asserts exit code 0 (killed if the test failed first)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--port", "0", *options],
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
+        argv, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=cwd,
         env=clean_env() if env is None else env,
-    )
+    )  # fmt: skip
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
+        if not line.startswith("ready https://") and process.stderr is not None:
+            line += process.stderr.read() if process.poll() is not None else ""
         assert line.startswith("ready https://"), line
         yield process, line.split()[1]
         process.send_signal(signal.SIGTERM)
@@ -58,3 +62,11 @@ def served(
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
+
+
+def served(
+    *options: str, env: dict[str, str] | None = None, stderr: int | IO[str] = subprocess.PIPE
+) -> AbstractContextManager[tuple[subprocess.Popen[str], str]]:
+    """``python -m simulator serve --port 0 *options``: see :func:`started`."""
+    argv = [sys.executable, "-m", "simulator", "serve", "--port", "0", *options]
+    return started(argv, env=env, stderr=stderr)

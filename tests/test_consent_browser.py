@@ -13,8 +13,6 @@ client accepts localhost redirects), which records what the browser brought.
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,38 +21,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from browser import CHROMIUM_ARGS, require_chromium
 from conftest import ApiClient
 
 from simulator.auth.models import ALL_SCOPES
 from simulator.testing import ThreadedSimulator
 
-
-def _chromium() -> str | None:
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-
-
-CHROMIUM = _chromium()
-if CHROMIUM is None:
-    pytest.skip(
-        "Chromium not installed (apt-get install chromium); CI installs it",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright not installed (pip install -e '.[dev]')"
-)
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM, sync_api = require_chromium()
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 TITLE = "Connected car simulator — sign in"
 

@@ -12,7 +12,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from serving import clean_env, mtls_session
+from serving import clean_env, mtls_session, started
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -121,21 +120,8 @@ def _container_env(root: Path, **changes: str) -> dict[str, str]:
 def container(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], str]]:
     port = _free_port()
     env = _container_env(tmp_path, CCSIM_PORT=str(port))
-    process = subprocess.Popen(
-        [*IMAGE.entrypoint, *IMAGE.cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env, cwd=tmp_path,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        ready = process.stdout.readline()
-        assert ready.startswith("ready https://"), ready + process.stderr.read()  # type: ignore[union-attr]
+    with started([*IMAGE.entrypoint, *IMAGE.cmd], env=env, cwd=tmp_path):
         yield tmp_path, env, f"https://127.0.0.1:{port}"
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
 
 
 def test_the_entrypoint_serves_over_mtls_and_is_healthy(
@@ -166,23 +152,12 @@ def test_health_fails_when_nothing_listens(tmp_path: Path) -> None:
 
 def test_a_shipped_scenario_plays_from_the_image_folder(tmp_path: Path) -> None:
     env = _container_env(tmp_path, CCSIM_PORT="0", CCSIM_SCENARIO="/scenarios/night-theft.yaml")
-    process = subprocess.Popen(
-        [*IMAGE.entrypoint, *IMAGE.cmd, "--quiet"], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        ready = process.stdout.readline()
-        assert ready.startswith("ready https://"), ready
-        with mtls_session(tmp_path / "certs") as http:
-            played = http.get(ready.split()[1] + "/simulator/v1/scenario", timeout=30).json()
-        assert "night-theft" in json.dumps(played)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+    with (
+        started([*IMAGE.entrypoint, *IMAGE.cmd, "--quiet"], env=env) as (_, url),
+        mtls_session(tmp_path / "certs") as http,
+    ):
+        played = http.get(url + "/simulator/v1/scenario", timeout=30).json()
+    assert "night-theft" in json.dumps(played)
 
 
 def test_a_certs_mount_it_cannot_write_is_one_line(tmp_path: Path) -> None:

@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 import requests
+from serving import mtls_session
+from serving import served as serve_process
 
 from simulator.logs import redact_url
 from simulator.testing.receiver import WebhookReceiver
@@ -333,28 +335,13 @@ def test_urls_in_lines_lose_their_user_info_and_query_values() -> None:
 def test_a_stdout_nobody_reads_never_blocks_the_server(ccsim_certs: Path) -> None:
     """More lines than a pipe holds (64 KiB): they are dropped, requests are still served,
     and SIGTERM still ends the process at once with exit code 0."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCSIM_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--port", "0", "--manual-clock",
-         "--no-life", "--certs", str(ccsim_certs)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().split()[1]
-        store = CertStore(ccsim_certs)
-        with requests.Session() as http:
-            http.trust_env = False
-            http.verify = str(store.ca)
-            http.cert = (str(store.client_cert), str(store.client_key))
-            for _ in range(1500):  # ~150 KB of request lines
-                assert http.get(url + CONTROL + "/clock", timeout=10).status_code == 200
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+    options = ("--manual-clock", "--no-life", "--certs", str(ccsim_certs))
+    with (
+        serve_process(*options, stderr=subprocess.DEVNULL) as (_, url),
+        mtls_session(ccsim_certs) as http,
+    ):
+        for _ in range(1500):  # ~150 KB of request lines
+            assert http.get(url + CONTROL + "/clock", timeout=10).status_code == 200
 
 
 def test_a_scenarios_set_up_lines_come_after_the_banner_not_before_ready(

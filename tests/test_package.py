@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -22,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serving import clean_env, mtls_session
+from serving import clean_env, mtls_session, started
 
 import simulator
 
@@ -104,28 +103,14 @@ def test_certs_and_serve_from_the_wheel(venv: Path, tmp_path: Path) -> None:
     certs = tmp_path / "certs"
     _run(venv / "bin" / "connectedcar-sim", "certs", "--dir", certs)
     assert (certs / "client.p12").is_file()
-    process = subprocess.Popen(
-        [str(venv / "bin" / "connectedcar-sim"), "serve", "--port", "0", "--certs", str(certs),
-         "--manual-clock", "--no-life", "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        ready = process.stdout.readline()
-        assert ready.startswith("ready https://"), ready
-        url = ready.split()[1]
-        with mtls_session(certs) as http:
-            assert http.get(url + "/simulator/v1/clock", timeout=30).status_code == 200
-            schema = http.get(url + "/simulator/v1/scenario/schema.json", timeout=30)
-            assert "timeline" in schema.json()["properties"]
-            page = http.get(url + "/simulator/ui/", timeout=30)
-            assert page.status_code == 200 and "<html" in page.text.lower()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+    argv = [str(venv / "bin" / "connectedcar-sim"), "serve", "--port", "0", "--certs",
+            str(certs), "--manual-clock", "--no-life", "--quiet"]  # fmt: skip
+    with started(argv, cwd=tmp_path) as (_, url), mtls_session(certs) as http:
+        assert http.get(url + "/simulator/v1/clock", timeout=30).status_code == 200
+        schema = http.get(url + "/simulator/v1/scenario/schema.json", timeout=30)
+        assert "timeline" in schema.json()["properties"]
+        page = http.get(url + "/simulator/ui/", timeout=30)
+        assert page.status_code == 200 and "<html" in page.text.lower()
 
 
 PLUGIN_TEST = """

@@ -10,46 +10,19 @@ wait on page conditions (never on the wall clock). Screenshots go to
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import CHROMIUM_ARGS, require_chromium
 from conftest import API, ApiClient
 
 from simulator.testing import ThreadedSimulator
 from simulator.testing.receiver import WebhookReceiver
 
-
-def _chromium() -> str | None:
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-
-
-CHROMIUM = _chromium()
-if CHROMIUM is None:
-    pytest.skip(
-        "Chromium not installed (apt-get install chromium); CI installs it",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright not installed (pip install -e '.[dev]')"
-)
+CHROMIUM, sync_api = require_chromium()
 expect = sync_api.expect
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "ui"
 SCENARIO = Path(__file__).resolve().parent / "scenarios" / "live-view.yaml"
 CONTROL = "/simulator/v1"
