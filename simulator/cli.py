@@ -590,7 +590,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from simulator.scenario.run import run_command
 
-        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        # the scenario's own failures (a webhook down on purpose) are in its expectations:
+        # --quiet keeps errors only; lines in the serve's text form
+        logging.basicConfig(
+            level=logging.ERROR if args.quiet else logging.WARNING,
+            stream=sys.stderr,
+            format="%(levelname)s %(name)s %(message)s",
+        )
         return run_command(args.scenario_file, report=args.report, quiet=args.quiet, seed=args.seed)
     return _serve(args)
 

@@ -145,6 +145,7 @@ class QueuedOutput(logging.Handler):
         self.held: list[logging.LogRecord] = []  # info and below, logged before ready
         self._queue: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
         self._closed = False
+        self._gone: set[TextIO] = set()  # streams whose reader closed the pipe
         self._writer = threading.Thread(target=self._run, name="ccsim-log", daemon=True)
         self._writer.start()
 
@@ -191,10 +192,13 @@ class QueuedOutput(logging.Handler):
                 self._write(note)
 
     def _write(self, record: logging.LogRecord) -> None:
+        stream: TextIO = sys.stdout if getattr(record, "ccsim_stdout", False) else sys.stderr
+        if stream in self._gone:
+            return
         try:
-            text = self.format(record) + "\n"
-            stream: TextIO = sys.stdout if getattr(record, "ccsim_stdout", False) else sys.stderr
-            _write_text(stream, text)
+            _write_text(stream, self.format(record) + "\n")
+        except BrokenPipeError:  # the reader went away: nobody will read this stream again
+            self._gone.add(stream)
         except Exception:
             self.handleError(record)
 

@@ -529,7 +529,7 @@ def _banner(running: RunningServer) -> None:
     users = [user.email for user in sim.identity.users.values()]
     clients = list(sim.identity.clients)
     where = (
-        'README.md, "Calling the API"'
+        'docs/local.md, "Calling the API"'
         if sim.scenario is None or sim.scenario.keeps_demo
         else str(sim.settings.scenario)
     )
@@ -569,7 +569,7 @@ def _banner(running: RunningServer) -> None:
     lines.append(
         (
             f"live view {running.url}{UI_PATH} (import {certs.client_p12.name} into the "
-            'browser: README.md, "Live view")'
+            'browser: docs/local.md, "Live view")'
             + (f", {running.ui.url}{plain}" if running.ui is not None else ""),
             {"ui": ui},
         )

@@ -1,10 +1,10 @@
 """The plugin's helpers used the way a user would (``ccsim.api``, ``ccsim.control``,
 ``ccsim.vehicles``, the receivers' ``wait_for`` and ``assert_nothing_received``), in a
-separate test directory run through ``pytester``; and the README's example, run as is."""
+separate test directory run through ``pytester`` (docs/ci.md's example runs in
+tests/test_docs_snippets.py)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,6 @@ import pytest
 pytest_plugins = ["pytester"]
 
 QUIET = ("-p", "no:cacheprovider", "-q")
-README = Path(__file__).resolve().parent.parent / "README.md"
 
 COMMON = """
 from datetime import timedelta
@@ -209,23 +208,6 @@ def test_wait_for_fails_with_a_readable_list(pytester: pytest.Pytester) -> None:
             "test_failing.py:*: AssertionError",
         ]
     )
-
-
-def readme_example() -> str:
-    """The first python block of the README's "Testing your app with pytest" section."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("\n## Testing your app with pytest\n", 1)[1].split("\n## ", 1)[0]
-    found = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert found, "no python block in the README's pytest section"
-    return found.group(1)
-
-
-def test_the_readme_example_runs_as_a_users_test(pytester: pytest.Pytester) -> None:
-    example = readme_example()
-    assert 'ccsim_webhook.wait_for(remote=lock, status="Done")' in example
-    pytester.makepyfile(test_readme=example)
-    outcome = pytester.runpytest_subprocess(*QUIET)
-    outcome.assert_outcomes(passed=1)
 
 
 def test_control_presents_the_control_token(ccsim_certs: Path) -> None:

@@ -216,10 +216,10 @@ def test_help_and_fixtures_explain_the_plugin(pytester: pytest.Pytester) -> None
 
 
 def test_the_readme_ini_example_configures_the_plugin(pytester: pytest.Pytester) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "ci.md").read_text(encoding="utf-8")
     section = readme.split("\n## Testing your app with pytest\n", 1)[1].split("\n## ", 1)[0]
     found = re.search(r"```ini\n(.*?)```", section, re.DOTALL)
-    assert found, "no ini block in the README's pytest section"
+    assert found, "no ini block in docs/ci.md's pytest section"
     (pytester.path / "pytest.ini").write_text(found.group(1), encoding="utf-8")
     pytester.mkdir("tests")
     (pytester.path / "tests" / "fleet.yaml").write_text(FLEET, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The README's "Request bodies that work" (issue 22): every block, read from README.md
+"""The "Request bodies that work" of docs/local.md (issue 22): every block, read from the page
 as a user would copy it, is accepted by a running simulator, and the gallery shows a
 webhook callback, the nine remote actions and the three monitors it promises."""
 
@@ -17,14 +17,14 @@ from simulator.control.openapi import openapi_document
 from simulator.remotes.commands import WIRE_KEYS
 from simulator.testing import ThreadedSimulator
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "local.md"
 SECTION = "## Request bodies that work"
 BLOCK = re.compile(r"\*\*`(POST|PUT|PATCH) (\S+)`\*\*[^\n]*\n\n```json\n(.*?)\n```", re.DOTALL)
 
 
 def _gallery() -> list[tuple[str, str, Any]]:
     text = README.read_text(encoding="utf-8")
-    assert SECTION in text, "the README has no gallery"
+    assert SECTION in text, "docs/local.md has no gallery"
     section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
     blocks = [(m, p, json.loads(body)) for m, p, body in BLOCK.findall(section)]
     assert section.count("```json") == len(blocks), "a JSON block without its method and path"

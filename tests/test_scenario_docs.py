@@ -1,6 +1,6 @@
 """What users read about scenario files stays true: the JSON Schema shipped in the
 package is the model's and the server's, every shipped file validates against it, the
-README's complete example plays and passes, and scenarios/README.md documents every
+docs/scenarios.md's complete example plays and passes, and scenarios/README.md documents every
 key, step, expectation form, filter and shipped file.
 """
 
@@ -29,6 +29,7 @@ from simulator.testing import ThreadedSimulator
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+SCRIPTING = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
 FORMAT = (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")
 
 
@@ -155,15 +156,16 @@ def test_the_schema_rejects_what_the_loader_rejects(validator: Any) -> None:
 
 # ------------------------------------------------------------------ README.md
 def readme_example() -> str:
-    blocks = yaml_blocks(section(README, "Scenario files"))
-    assert blocks, "no ```yaml block under the README's Scenario files heading"
+    blocks = yaml_blocks(section(SCRIPTING, "Scenario files"))
+    assert blocks, "no ```yaml block under docs/scenarios.md's Scenario files heading"
     return blocks[0]
 
 
 def test_the_readme_puts_make_run_and_make_test_first() -> None:
     first = README.index("\n## ")
     assert "make run" in README[:first] and "make test" in README[:first]
-    assert README.index("## Scenario files") > README.index("## Calling the API")
+    for page in ("docs/ci.md", "docs/local.md", "docs/scenarios.md"):  # one page per use
+        assert f"]({page})" in README, page
 
 
 def test_the_readmes_example_plays_and_passes(tmp_path: Path, ccsim_certs: Path) -> None:
@@ -198,7 +200,7 @@ def test_the_readmes_example_validates_against_the_schema(validator: Any) -> Non
 
 
 def test_the_readme_names_the_commands_and_the_plugin() -> None:
-    text = section(README, "Scenario files")
+    text = section(SCRIPTING, "Scenario files")
     for words in (
         "python -m simulator run",
         "--report",

@@ -24,7 +24,7 @@ from simulator.cli import build_parser
 from simulator.config import ACCESS_TOKEN_LIFETIME
 
 PREFIX = "connectedcar-sim serve: "
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "local.md"
 
 
 def _serve(
