@@ -29,10 +29,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from simulator.callbacks.attributes import channel_overrides, scrub_owned_headers
 from simulator.errors import InvalidField, NotFound
 from simulator.events import CallbackChanged, EventBus, Notification, VehicleSample
+from simulator.fleet.enums import IgnitionType, PrivacyState
 from simulator.fleet.models import Vehicle
 from simulator.monitors.params import MAX_MONITORS, DataSpec, MonitorSpec, parse_monitor
 from simulator.monitors.persist import MonitorStore
-from simulator.monitors.triggers import Evaluator, evaluator
+from simulator.monitors.triggers import (
+    EQ,
+    GT,
+    LT,
+    DataEval,
+    Evaluator,
+    TimeEval,
+    ZoneEval,
+    evaluator,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -43,6 +53,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MonitorStatus = Literal["Running", "Paused"]
+_NONE = PrivacyState.NONE
+_STOP = IgnitionType.STOP
+# How :meth:`MonitorEngine.evaluate` steps a monitor: one trigger that decides alone
+# (its expression is its name), stepped inline on values read once per sample; or
+# through ``Monitor.step``.
+STEP, ZONE, TIME, DATA = 0, 1, 2, 3
 ExtensionRenderer = Callable[[Vehicle, Sequence[str], str, float], list[dict[str, Any]]]
 """``(vehicle, extendedEventParam, API base URL, time) -> MonitorEvent.extensions``."""
 
@@ -72,6 +88,8 @@ class Monitor:
     pulses: tuple[int, ...] = ()  # the onChange triggers: true only on the sample of a change
     single: bool = False  # one trigger and the expression is its name: the trigger decides
     step: Callable[[Vehicle, float], bool] = _never
+    fast: int = STEP  # how evaluate() steps it (ZONE, TIME, DATA: ``single`` and ``sole``)
+    sole: Any = None  # the one evaluator of a ``single`` monitor
     timer: Timer | None = None
     events: int = 0
     last_event_at: float | None = None
@@ -93,8 +111,17 @@ class Monitor:
             if isinstance(trigger, DataSpec) and trigger.op == "onChange"
         )
         self.single = len(evals) == 1 and spec.expression.text.strip() == evals[0].name
+        self.fast = STEP
+        self.sole = None
         if self.single:
-            self.step = evals[0].update  # the hot path: one call per sample
+            sole = self.sole = evals[0]
+            self.step = sole.update
+            if isinstance(sole, ZoneEval):
+                self.fast = ZONE
+            elif isinstance(sole, TimeEval):
+                self.fast = TIME
+            elif isinstance(sole, DataEval) and not sole.on_change and sole.prev_test is None:
+                self.fast = DATA
             return
         expression = spec.expression.fn
         indexed = tuple(enumerate(ev.update for ev in evals))
@@ -114,6 +141,25 @@ class Monitor:
         return any(values[index] for index in self.pulses)
 
 
+Step = tuple[Monitor, int, Any]
+"""A monitor, how it is stepped (``Monitor.fast``) and its ``Monitor.sole`` evaluator."""
+
+
+def _plan(monitors: Sequence[Monitor]) -> tuple[Step, ...]:
+    return tuple((monitor, monitor.fast, monitor.sole) for monitor in monitors)
+
+
+def _inputs(vehicle: Vehicle) -> tuple[bool, float, float, bool]:
+    """What the one-trigger monitors read of a sample: whether the vehicle says where
+    it is, its longitude and latitude, whether it is in use (ignition on or moving)."""
+    state = vehicle.state
+    in_use = state.ignition is not _STOP or state.moving
+    if state.privacy is _NONE:
+        p = state.position
+        return True, p.lon, p.lat, in_use
+    return False, 0.0, 0.0, in_use
+
+
 class MonitorEngine:
     def __init__(self, clock: Clock, bus: EventBus, fleet: Fleet, ids: Ids) -> None:
         self.clock = clock
@@ -123,6 +169,9 @@ class MonitorEngine:
         self.extensions: ExtensionRenderer | None = None
         self._by_id: dict[str, Monitor] = {}
         self._by_vehicle: dict[str, list[Monitor]] = {}
+        # per vehicle, its monitors as evaluate() steps them, side by side: built on
+        # the first sample after a change of its monitors
+        self._plans: dict[str, tuple[Step, ...]] = {}
         self.evaluations = 0  # monitor evaluations done (benchmarks, control API)
         self._store: MonitorStore | None = None
         bus.subscribe(VehicleSample, self._on_sample)
@@ -167,6 +216,7 @@ class MonitorEngine:
             monitor.rebuild()
             self._by_id[monitor.id] = monitor
             self._by_vehicle.setdefault(vehicle.id, []).append(monitor)
+            self._plans.pop(vehicle.id, None)
             if not monitor.paused:
                 self._prime(monitor, vehicle)
         if self._by_id:
@@ -230,6 +280,7 @@ class MonitorEngine:
         monitor.rebuild()
         self._by_id[monitor.id] = monitor
         self._by_vehicle.setdefault(vehicle.id, []).append(monitor)
+        self._plans.pop(vehicle.id, None)
         self._prime(monitor, vehicle)
         self._save(monitor)
         return monitor
@@ -239,6 +290,7 @@ class MonitorEngine:
         monitor.spec = spec
         monitor.updated_at = self.clock.time()
         monitor.rebuild()
+        self._plans.pop(monitor.vehicle_id, None)
         vehicle = self.fleet.get(monitor.vehicle_id)
         if vehicle is not None and monitor.status == "Running":
             self._prime(monitor, vehicle)
@@ -256,6 +308,7 @@ class MonitorEngine:
         vehicle = self.fleet.get(monitor.vehicle_id)
         if status == "Running" and vehicle is not None:
             monitor.rebuild()  # forget what it saw before the pause
+            self._plans.pop(monitor.vehicle_id, None)
             self._prime(monitor, vehicle)
         self._save(monitor)
         return monitor
@@ -266,6 +319,7 @@ class MonitorEngine:
             return
         if self._store is not None:
             self._store.delete(monitor.id)
+        self._plans.pop(monitor.vehicle_id, None)
         siblings = self._by_vehicle.get(monitor.vehicle_id, [])
         if monitor in siblings:
             siblings.remove(monitor)
@@ -277,6 +331,7 @@ class MonitorEngine:
             self._cancel(monitor)
         self._by_id.clear()
         self._by_vehicle.clear()
+        self._plans.clear()
         self.evaluations = 0
         if self._store is not None:
             self._store.clear()
@@ -323,25 +378,74 @@ class MonitorEngine:
 
     # ------------------------------------------------------------ evaluation
     def _on_sample(self, sample: VehicleSample) -> None:
-        monitors = self._by_vehicle.get(sample.vehicle_id)
-        if not monitors:
-            return
+        plan = self._plans.get(sample.vehicle_id)
+        if plan is None:
+            monitors = self._by_vehicle.get(sample.vehicle_id)
+            if not monitors:
+                return
+            plan = self._plans[sample.vehicle_id] = _plan(monitors)
         vehicle = self.fleet.get(sample.vehicle_id)
         if vehicle is not None:
-            self.evaluate(vehicle, monitors, sample.at)
+            self._evaluate(vehicle, plan, sample.at)
 
     def evaluate(self, vehicle: Vehicle, monitors: Sequence[Monitor], t: float) -> int:
         """Evaluate ``monitors`` (all of ``vehicle``) on its current data; the events raised."""
+        return self._evaluate(vehicle, _plan(monitors), t)
+
+    def _evaluate(self, vehicle: Vehicle, plan: tuple[Step, ...], t: float) -> int:
+        """Evaluate the monitors of ``vehicle`` on its current data; the events raised.
+
+        What the one-trigger monitors read (where the vehicle is, whether it is in use)
+        is read once for all of them, and read again after an event (whoever hears it
+        might change the vehicle)."""
         raised = 0
-        self.evaluations += len(monitors)
-        for monitor in monitors:
+        self.evaluations += len(plan)
+        located, lon, lat, in_use = _inputs(vehicle)
+        for monitor, fast, sole in plan:
             if monitor.paused:
                 continue
-            now = monitor.step(vehicle, t)
+            if fast == ZONE:
+                zone: ZoneEval = sole
+                if not located:
+                    now = zone.inside is zone.want_in
+                elif (
+                    lon < zone.lon_lo or lon > zone.lon_hi or lat < zone.lat_lo or lat > zone.lat_hi
+                ):
+                    zone.inside = False  # far from the zone: outside, no geometry
+                    now = not zone.want_in
+                else:
+                    inside = zone.inside = zone.test(lon, lat, zone.inside)
+                    now = inside is zone.want_in
+            elif fast == TIME:
+                window: TimeEval = sole
+                if not in_use:
+                    now = False
+                elif window.lo <= t < window.hi:
+                    now = window.within
+                else:
+                    now = window.in_window(t)
+            elif fast == DATA:
+                data: DataEval = sole
+                value: Any = data.get(vehicle)
+                data.last = value
+                cmp = data.cmp
+                if value is None:
+                    now = False
+                elif cmp == GT:
+                    now = (round(value) if data.rounds else value) > data.target
+                elif cmp == LT:
+                    now = (round(value) if data.rounds else value) < data.target
+                elif cmp == EQ:
+                    now = (round(value) if data.rounds else value) == data.target
+                else:
+                    now = data.test(value)
+            else:
+                now = monitor.step(vehicle, t)
             if now is monitor.active and (not now or not monitor.pulses or not monitor.pulsed()):
                 continue  # no transition (a change an onChange trigger sees is one)
             self._transition(monitor, vehicle, t, now)
             raised += now
+            located, lon, lat, in_use = _inputs(vehicle)
         return raised
 
     def _transition(self, monitor: Monitor, vehicle: Vehicle, t: float, now: bool) -> None:

@@ -59,6 +59,10 @@ _HALF_RAD = pi / 360.0
 _SAFE = 1e-9
 """Relative safety added to precomputed fast-path thresholds against rounding."""
 
+_BOX_PAD = 1e-9
+"""Degrees added to a circle's :meth:`Circle.box`: far more than the rounding of the
+differences :meth:`Circle.inside` compares with the same bounds (some 1e-14 degrees)."""
+
 _ON_EDGE_DEG = 1e-12
 """A point this close (in degrees, about 0.1 µm) to a polygon edge lies on it."""
 
@@ -181,6 +185,18 @@ class Circle:
 
     def __repr__(self) -> str:
         return f"Circle(lon={self.lon!r}, lat={self.lat!r}, radius_km={self.radius_km!r})"
+
+    def box(self) -> tuple[float, float, float, float]:
+        """``(lon_lo, lon_hi, lat_lo, lat_hi)``: :meth:`inside` is false, whatever the
+        previous state, for a point outside it (a little wider than the cap's box,
+        against rounding; unbounded in longitude when it would cross the antimeridian)."""
+        lat_lo = self._lat - self._dlat_max - _BOX_PAD
+        lat_hi = self._lat + self._dlat_max + _BOX_PAD
+        lon_lo = self._lon - self._dlon_max - _BOX_PAD
+        lon_hi = self._lon + self._dlon_max + _BOX_PAD
+        if lon_lo < -180.0 or lon_hi > 180.0:
+            lon_lo, lon_hi = -inf, inf
+        return lon_lo, lon_hi, lat_lo, lat_hi
 
     def contains(self, lon: float, lat: float) -> bool:
         """Whether the great-circle distance from the centre is at most the radius."""
@@ -345,6 +361,11 @@ class Polygon:
 
     def __repr__(self) -> str:
         return f"Polygon({list(self.points)!r})"
+
+    def box(self) -> tuple[float, float, float, float]:
+        """``(lon_lo, lon_hi, lat_lo, lat_hi)``: :meth:`inside` is false, whatever the
+        previous state, for a point outside it (the box expanded by the margin)."""
+        return self._xlon_lo, self._xlon_hi, self._xlat_lo, self._xlat_hi
 
     def contains(self, lon: float, lat: float) -> bool:
         """Even-odd containment in the (lon, lat) plane; the boundary is inside."""

@@ -48,25 +48,45 @@ def _where(item: dict[str, Any], vehicle: Vehicle) -> dict[str, Any]:
 
 
 class ZoneEval:
-    __slots__ = ("inside", "name", "shape", "want_in")
+    __slots__ = (
+        "inside",
+        "lat_hi",
+        "lat_lo",
+        "lon_hi",
+        "lon_lo",
+        "name",
+        "shape",
+        "test",
+        "want_in",
+    )
 
     kind = "zone"
 
     def __init__(self, spec: ZoneSpec) -> None:
         self.name = spec.name
         self.shape = spec.shape
+        self.test = spec.shape.inside
+        # outside this box the vehicle is outside, whatever its previous side: no
+        # geometry at all for the zones far from where it is
+        self.lon_lo, self.lon_hi, self.lat_lo, self.lat_hi = spec.shape.box()
         self.want_in = spec.transition == "In"
         self.inside: bool | None = None
 
+    def at(self, lon: float, lat: float) -> bool:
+        """The trigger's value for a located vehicle at ``(lon, lat)``."""
+        if lon < self.lon_lo or lon > self.lon_hi or lat < self.lat_lo or lat > self.lat_hi:
+            self.inside = False
+            return not self.want_in
+        inside = self.inside = self.test(lon, lat, self.inside)
+        return inside is self.want_in
+
     def update(self, vehicle: Vehicle, t: float) -> bool:
         state = vehicle.state
-        inside: bool | None
         if state.privacy is _NONE:
             p = state.position
-            inside = self.inside = self.shape.inside(p.lon, p.lat, self.inside)
-        else:  # the car does not say where it is: it stays on the side it was
-            inside = self.inside
-        return inside is self.want_in  # None (never seen) is neither
+            return self.at(p.lon, p.lat)
+        # the car does not say where it is: it stays on the side it was
+        return self.inside is self.want_in  # None (never seen) is neither
 
     def describe(self, vehicle: Vehicle) -> dict[str, Any]:
         item = {
@@ -147,6 +167,10 @@ def _local(day: date, zone: Any) -> datetime:
 
 
 Test = Callable[[Any], bool]
+CALL, GT, LT, EQ = 0, 1, 2, 3
+"""``DataEval.cmp``: call ``test``, or compare (rounded to an integer when ``rounds``)
+with ``target``: greater, lower, equal."""
+_CMP = {"greaterThan": GT, "lowerThan": LT, "equalsTo": EQ}
 
 
 def _test(kind: f.Kind, op: f.Op, values: tuple[object, ...]) -> Test:
@@ -177,14 +201,17 @@ class DataEval:
     __slots__ = (
         "alerts",
         "before",
+        "cmp",
         "get",
         "last",
         "name",
         "on_change",
         "phase",
         "prev_test",
+        "rounds",
         "seen",
         "spec",
+        "target",
         "test",
     )
 
@@ -200,6 +227,12 @@ class DataEval:
         self.test: Test = (
             (lambda v: False) if self.on_change else _test(field.kind, spec.op, spec.values)
         )
+        # a plain comparison, for the engine to make inline (same result as ``test``)
+        self.cmp = CALL
+        self.target: Any = spec.values[0] if spec.values else None
+        self.rounds = field.kind == "int"
+        if not self.on_change and field.kind in ("int", "number") and spec.op in _CMP:
+            self.cmp = _CMP[spec.op]
         self.prev_test: Test | None = (
             None if spec.previous is None else _test(field.kind, *spec.previous)
         )
