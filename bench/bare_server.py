@@ -29,7 +29,7 @@ async def main(certs: Path, body_file: Path, content_type: str, path: str) -> No
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=CertStore(certs).server_context())
     await site.start()
     server = site._server
-    assert isinstance(server, asyncio.base_events.Server)
+    assert server is not None and server.sockets  # asyncio's or uvloop's server
     print(f"ready https://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

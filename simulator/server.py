@@ -20,6 +20,7 @@ from cryptography import x509
 
 from simulator.api.app import add_api_routes
 from simulator.api.checks import GRANT
+from simulator.api.faults import with_faults
 from simulator.api.http import OPENAPI_DOCUMENT, SIM, error_body, error_response
 from simulator.api.journal import RequestRecord, redact_target
 from simulator.auth.routes import create_app as create_auth_app
@@ -77,37 +78,50 @@ def _from_http_exception(exc: web.HTTPException) -> ApiError:
 
 RawHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
+_PLAIN_TARGETS = 4096
+"""Request targets remembered as needing no redaction (the same few paths come again)."""
 
-def instrument(app: web.Application, handler: RawHandler) -> RawHandler:
-    """Wrap the app's request handler: request id, one JSON error shape, the journal.
+
+def instrument(app: web.Application, handler: RawHandler, *, faults: bool = True) -> RawHandler:
+    """Wrap the app's request handler: request id, API fault rules (``faults``), one JSON
+    error shape, the journal, the request's log line.
 
     It sits around the whole app (routing included, so 404 and 405 pass
     through it too) instead of being a middleware: same effect, less per-request
-    machinery on the hot path.
+    machinery on the hot path.  The fault rules are asked only while one exists.
     """
     sim = app[SIM]
     # version-4 UUIDs from the seed (simulator.ids): a seeded run numbers its requests
     # the same way each time; a reset does not start them again (unique in a process)
     next_id = sim.ids.request
+    clock = sim.clock
+    journal = sim.requests
+    perf_counter = time.perf_counter
+    # request targets without secrets, as the journal keeps them (a hit skips the scan)
+    plain_targets: dict[str, str] = {}
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         request_id = next_id()
-        started = time.perf_counter()
-        before = sim.clock.time() if request.raw_path.startswith(_ADVANCE_PATH) else None
+        started = perf_counter()
+        raw_path = request.raw_path
+        before = clock.time() if raw_path.startswith(_ADVANCE_PATH) else None
         error_code: int | None = None
         response: web.StreamResponse
         try:
-            response = await handler(request)
+            if faults and sim.faults.rules:
+                response = await with_faults(request, handler, sim)
+            else:
+                response = await handler(request)
         except ApiError as exc:
             error_code = int(exc.code)
-            response = error_response(exc, request_id, sim.clock.now())
+            response = error_response(exc, request_id, clock.now())
         except web.HTTPException as http_exc:
             if http_exc.status < 400:
                 response = web.Response(status=http_exc.status, headers=http_exc.headers)
             else:
                 mapped = _from_http_exception(http_exc)
                 error_code = int(mapped.code)
-                response = error_response(mapped, request_id, sim.clock.now())
+                response = error_response(mapped, request_id, clock.now())
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -116,25 +130,31 @@ def instrument(app: web.Application, handler: RawHandler) -> RawHandler:
                 ErrorCode.UNEXPECTED, f"unexpected error, request id {request_id}"
             )
             error_code = int(unexpected.code)
-            response = error_response(unexpected, request_id, sim.clock.now())
+            response = error_response(unexpected, request_id, clock.now())
         response.headers["X-Request-Id"] = request_id
+        target = plain_targets.get(raw_path)
+        if target is None:
+            target = redact_target(raw_path)
+            if target is raw_path and len(plain_targets) < _PLAIN_TARGETS:
+                plain_targets[raw_path] = target
         grant = request.get(GRANT)
+        status = response.status
         record = RequestRecord(
             request_id,
-            sim.clock.time(),
+            clock.time(),
             request.method,
-            redact_target(request.raw_path),
-            response.status,
-            (time.perf_counter() - started) * 1000,
+            target,
+            status,
+            (perf_counter() - started) * 1000,
             grant.client_id if grant else None,
             grant.user_id if grant else None,
             error_code,
         )
-        sim.requests.record(record)
-        if http_log.isEnabledFor(logging.INFO if record.status < 500 else logging.WARNING):
+        journal.record(record)
+        if http_log.isEnabledFor(logging.INFO if status < 500 else logging.WARNING):
             log_request(http_log, record)
-        if before is not None and response.status == 200:
-            log_clock_advance(before, sim.clock.time())
+        if before is not None and status == 200:
+            log_clock_advance(before, clock.time())
         return response
 
     return handle
@@ -209,7 +229,7 @@ async def _start_ui(sim: Simulator, settings: Settings) -> UiListener | None:
     runner = web.AppRunner(create_ui_app(sim), access_log=None, handle_signals=False)
     await runner.setup()
     try:
-        server, protocols = _api_server(runner, settings)
+        server, protocols = _api_server(runner, settings, faults=False)
         listener = await asyncio.get_running_loop().create_server(
             protocols, settings.ui_host, settings.ui_port
         )
@@ -338,9 +358,12 @@ class _TooManyConnections(asyncio.Protocol):
         self._transport = None
 
 
-def _api_server(runner: web.AppRunner, settings: Settings) -> tuple[web.Server, _Protocols]:
+def _api_server(
+    runner: web.AppRunner, settings: Settings, *, faults: bool = True
+) -> tuple[web.Server, _Protocols]:
     """The HTTP server of the API's connections: the set-up ``runner``'s app handler and
-    request factory, wrapped by :func:`instrument`, with our protocol options."""
+    request factory, wrapped by :func:`instrument` (the API fault rules act on the API
+    listener only, never on the ``--ui-port`` one), with our protocol options."""
     plain = runner.server
     assert plain is not None, "runner not set up"
     sim = runner.app[SIM]
@@ -351,7 +374,7 @@ def _api_server(runner: web.AppRunner, settings: Settings) -> tuple[web.Server, 
         "keepalive_timeout": settings.keepalive_timeout,
     }
     server = web.Server(
-        instrument(runner.app, plain.request_handler),
+        instrument(runner.app, plain.request_handler, faults=faults),
         request_factory=plain.request_factory,
         handler_cancellation=plain.handler_cancellation,
         **options,

@@ -1,5 +1,7 @@
-"""Where API fault rules (:mod:`simulator.faults`) act: a middleware of the root app, in
-front of routing's handlers, on the simulated API's paths only.
+"""Where API fault rules (:mod:`simulator.faults`) act: in the handler wrapper around the
+API listener's app (``simulator.server.instrument``), in front of routing, on the
+simulated API's paths only.  The wrapper calls :func:`with_faults` only while a rule
+exists: without rules a request pays one list test, no middleware.
 
 A rule that fires waits its ``latencyMs`` of real wall-clock time (the caller waits in
 real time, whatever the simulator's clock), then either answers its error (the v4 error
@@ -12,18 +14,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from simulator.api.checks import GRANT
-from simulator.api.http import SIM, Handler
 from simulator.auth.models import Grant, OAuthError
 from simulator.auth.web import oauth_error
 from simulator.faults import FaultRule, fault_error
 from simulator.paths import API_PREFIX
 from simulator.store import Simulator
 
-__all__ = ["inject_faults"]
+__all__ = ["with_faults"]
+
+RawHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 _OAUTH_ERRORS = {
     400: "invalid_request",
@@ -35,7 +39,7 @@ _OAUTH_ERRORS = {
 }
 
 
-def _token_grant(request: web.Request, sim: Simulator) -> Grant | None:
+def _token_grant(request: web.BaseRequest, sim: Simulator) -> Grant | None:
     """The grant of the request's bearer token, if it has a live one (no error here: the
     request checks answer for a bad token when the request goes through)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -44,7 +48,7 @@ def _token_grant(request: web.Request, sim: Simulator) -> Grant | None:
     return sim.identity.introspect(token.strip(), sim.clock.time())
 
 
-def _basic_client(request: web.Request) -> str | None:
+def _basic_client(request: web.BaseRequest) -> str | None:
     """An identity request's client: HTTP basic auth, else the ``client_id`` query."""
     header = request.headers.get("Authorization", "")
     if header[:6].lower() == "basic ":
@@ -59,7 +63,7 @@ def _basic_client(request: web.Request) -> str | None:
 class _Caller:
     """Who sends the request, worked out once and only if a rule asks."""
 
-    def __init__(self, request: web.Request, sim: Simulator) -> None:
+    def __init__(self, request: web.BaseRequest, sim: Simulator) -> None:
         self._request = request
         self._sim = sim
         self.v4 = request.path.startswith(API_PREFIX)
@@ -85,7 +89,7 @@ def _oauth_answer(rule: FaultRule, error: str) -> web.Response:
 
 
 async def _faulted(
-    request: web.Request, handler: Handler, sim: Simulator, rule: FaultRule, caller: _Caller
+    request: web.BaseRequest, handler: RawHandler, sim: Simulator, rule: FaultRule, caller: _Caller
 ) -> web.StreamResponse:
     if rule.latency_ms:
         await asyncio.sleep(rule.latency_ms / 1000)
@@ -102,12 +106,13 @@ async def _faulted(
     raise error
 
 
-@web.middleware
-async def inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The first rule that fires for the request acts on it; without rules, one lookup."""
-    sim = request.config_dict[SIM]
+async def with_faults(
+    request: web.BaseRequest, handler: RawHandler, sim: Simulator
+) -> web.StreamResponse:
+    """The first rule that fires for the request acts on it, else ``handler`` answers
+    (called only while some rule exists; the control API is never faulted)."""
     faults = sim.faults
-    if not faults.rules or not faults.covers(request.path):
+    if not faults.covers(request.path):
         return await handler(request)
     caller = _Caller(request, sim)
     rule = faults.pick(request.method, request.path, sim.clock.time(), caller)
