@@ -37,7 +37,7 @@ typecheck: $(STAMP_DEV)
 	$(BIN)/mypy simulator
 
 pytest: $(STAMP_DEV)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto  # pytest-xdist: one worker per core
 
 test: lint typecheck pytest
 
