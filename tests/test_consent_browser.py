@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from browser import CHROMIUM_ARGS, require_chromium
+from browser import launched, require_chromium
 from conftest import ApiClient
 
 from simulator.auth.models import ALL_SCOPES
@@ -75,14 +75,8 @@ def browser(ccsim_server: ThreadedSimulator) -> Iterator[Any]:
     with pytest.MonkeyPatch.context() as patch:
         # read by Playwright's driver (Node) when it starts: trust the simulator's CA
         patch.setenv("NODE_EXTRA_CA_CERTS", str(ccsim_server.certs.ca))
-        with sync_api.sync_playwright() as playwright:
-            launched = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-            )
-            try:
-                yield launched
-            finally:
-                launched.close()
+        with launched(CHROMIUM, sync_api) as chromium:
+            yield chromium
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import CHROMIUM_ARGS, require_chromium
+from browser import launched, require_chromium
 from conftest import API, ApiClient
 
 from simulator.testing import ThreadedSimulator
@@ -50,14 +50,8 @@ def ui_url(server: ThreadedSimulator) -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched(CHROMIUM, sync_api) as chromium:
+        yield chromium
 
 
 @pytest.fixture
