@@ -26,6 +26,7 @@ import os
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
@@ -50,6 +51,12 @@ QUEUE_LIMIT = 10_000
 
 CLOSE_TIMEOUT = 1.0
 """Wall seconds the writer gets at exit to write what waits (a blocked pipe: not more)."""
+
+BATCH_LIMIT = 1_000
+"""Lines written at most in one batch."""
+
+BATCH_PAUSE = 0.005
+"""Wall seconds the writer waits after a batch: a line appears at most this much later."""
 
 _BASIC = ("time", "level", "logger", "message")
 
@@ -161,7 +168,7 @@ class QueuedOutput(logging.Handler):
             else:
                 self.dropped += 1
         elif self._closed:  # at exit: written here and now
-            self._write(record)
+            self._write_all([record])
         elif self._queue.qsize() >= self.limit:
             self.dropped += 1
         else:
@@ -177,26 +184,62 @@ class QueuedOutput(logging.Handler):
             self._queue.put(record)
 
     def _run(self) -> None:
-        while (record := self._queue.get()) is not None:
-            self._write(record)
-            if self.dropped and self._queue.empty():
-                dropped, self.dropped = self.dropped, 0
-                note = logging.LogRecord(
-                    "ccsim", logging.WARNING, __file__, 0,
-                    "%d log lines dropped: nothing read the output fast enough",
-                    (dropped,), None,
-                )  # fmt: skip
-                note.__dict__.update(
-                    ccsim_time=_stamp(record), ccsim_stdout=getattr(record, "ccsim_stdout", False)
-                )
-                self._write(note)
+        """Write what waits in batches: one write per run of lines for the same stream
+        (order kept), then a pause of :data:`BATCH_PAUSE` so a busy server's lines gather
+        instead of waking this thread (and taking the GIL) once per line."""
+        done = False
+        while not done:
+            batch = [self._queue.get()]
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if None in batch:  # close(): write what came before it, then stop
+                done = True
+                batch = batch[: batch.index(None)]
+            records = [record for record in batch if record is not None]
+            if records:
+                self._write_all(records)
+                if self.dropped and self._queue.empty():
+                    self._note_dropped(records[-1])
+            if not done:
+                time.sleep(BATCH_PAUSE)
 
-    def _write(self, record: logging.LogRecord) -> None:
-        stream: TextIO = sys.stdout if getattr(record, "ccsim_stdout", False) else sys.stderr
-        if stream in self._gone:
+    def _note_dropped(self, last: logging.LogRecord) -> None:
+        dropped, self.dropped = self.dropped, 0
+        note = logging.LogRecord(
+            "ccsim", logging.WARNING, __file__, 0,
+            "%d log lines dropped: nothing read the output fast enough",
+            (dropped,), None,
+        )  # fmt: skip
+        note.__dict__.update(
+            ccsim_time=_stamp(last), ccsim_stdout=getattr(last, "ccsim_stdout", False)
+        )
+        self._write_all([note])
+
+    def _write_all(self, records: list[logging.LogRecord]) -> None:
+        """The records in order, one write per run of records for the same stream."""
+        run: list[str] = []
+        stream: TextIO | None = None
+        for record in records:
+            target = sys.stdout if getattr(record, "ccsim_stdout", False) else sys.stderr
+            if target is not stream and run:
+                self._put(stream, "".join(run), record)
+                run = []
+            stream = target
+            try:
+                run.append(self.format(record) + "\n")
+            except Exception:
+                self.handleError(record)
+        if run:
+            self._put(stream, "".join(run), records[-1])
+
+    def _put(self, stream: TextIO | None, text: str, record: logging.LogRecord) -> None:
+        if stream is None or stream in self._gone:
             return
         try:
-            _write_text(stream, self.format(record) + "\n")
+            _write_text(stream, text)
         except BrokenPipeError:  # the reader went away: nobody will read this stream again
             self._gone.add(stream)
         except Exception:
