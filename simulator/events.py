@@ -105,9 +105,12 @@ class VehicleSample:
     vin: str
     at: float  # simulator clock
     cause: str
+    # the data fields (monitor field names, e.g. ``vehicle.kinetic.speed``) whose value
+    # may differ from the vehicle's previous sample; None: unknown, any may have changed
+    changed: frozenset[str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per event delivered (a frozen init costs 5x)
 class DeliveryAttempted:
     """What became of one event on one channel: an attempt (``delivered``, ``failed``
     with its ``next_retry`` or None when no try is left), or the end of its delivery

@@ -8,8 +8,11 @@ again) and keeps the last :data:`CAPACITY` in a ring buffer.  Readers are cursor
 that buffer: publishing only appends and wakes them, so a slow reader never holds the
 simulator up; one that falls more than the buffer behind is told of the gap.
 
-Samples are the many events (a living fleet makes thousands an hour): one is kept as a
-tuple of the few values it shows, its dict is built only when someone reads it.
+Publishing must cost the simulator next to nothing (a living fleet makes thousands of
+samples an hour, a busy callback thousands of deliveries a second): an event is kept as
+what it was published with (a sample as a tuple of the few values it shows, a remote
+step or a delivery attempt as its immutable bus event, with what may change later, such
+as the vehicle id of a VIN, read at once); its dict is built only when someone reads it.
 
 No aiohttp here: the HTTP side is :mod:`simulator.control.events`.
 """
@@ -118,27 +121,39 @@ _SAMPLE_KEYS: Final = (
 )  # fmt: skip
 
 
+def _sample_data(raw: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(_SAMPLE_KEYS, raw, strict=True))
+
+
 class Entry:
-    """One numbered event: its kind, VIN (for the filter), and its data (a dict, or a
-    sample's values until someone reads it)."""
+    """One numbered event: its kind, VIN (for the filter), and its data (a dict, or what
+    was published and the function making the dict of it, until someone reads it)."""
 
-    __slots__ = ("at", "id", "kind", "raw", "vin")
+    __slots__ = ("at", "build", "id", "kind", "raw", "vin")
 
-    def __init__(self, id: int, kind: str, at: float, vin: str | None, raw: Any) -> None:
+    def __init__(
+        self,
+        id: int,
+        kind: str,
+        at: float,
+        vin: str | None,
+        raw: Any,
+        build: Callable[[Any], dict[str, Any]] | None = None,
+    ) -> None:
         self.id = id
         self.kind = kind
         self.at = at
         self.vin = vin
         self.raw = raw
+        self.build = build
 
     def data(self) -> dict[str, Any]:
         """The event as the stream sends it (built once)."""
-        raw = self.raw
-        if isinstance(raw, tuple):
-            raw = {"id": self.id, "kind": self.kind, "at": iso(self.at),
-                   **dict(zip(_SAMPLE_KEYS, raw, strict=True))}  # fmt: skip
-            self.raw = raw
-        return raw  # type: ignore[no-any-return]
+        build = self.build
+        if build is not None:
+            self.raw = {"id": self.id, "kind": self.kind, "at": iso(self.at), **build(self.raw)}
+            self.build = None
+        return self.raw  # type: ignore[no-any-return]
 
 
 class Reader:
@@ -178,6 +193,49 @@ class Reader:
         self.wake.set()
 
 
+def _note_data(raw: tuple[Notification, str | None]) -> dict[str, Any]:
+    """A remote's step or a monitor's event, as the stream shows it."""
+    note, vehicle_id = raw
+    event = note.event
+    common = {"vin": note.vin, "vehicleId": vehicle_id, "callbackId": note.callback_id,
+              "label": note.label, "eventId": note.event_id}  # fmt: skip
+    if note.type != "Remote":
+        return {**common, "monitorId": event.get("monitorId"), "event": event}
+    status = event.get("eventStatus") or {}
+    return {
+        **common,
+        "remoteActionId": event.get("remoteActionId"),
+        "type": event.get("remoteType"),
+        "status": status.get("type"),  # Pending, Done, Failed...
+        "detail": status.get("status"),  # Accepted, WakingUpVehicle, AlreadyDone...
+        "failureCause": status.get("failureCause"),
+    }
+
+
+def _delivery_data(raw: tuple[DeliveryAttempted, str | None]) -> dict[str, Any]:
+    """A delivery attempt as the stream shows it: the target and error redacted."""
+    attempt, vehicle_id = raw
+    target = redact_url(attempt.target) if attempt.target else ""
+    error = attempt.error
+    if error and attempt.target and attempt.target in error:
+        error = error.replace(attempt.target, target)
+    return {
+        "eventId": attempt.event_id,
+        "callbackId": attempt.callback_id,
+        "vin": attempt.vin,
+        "vehicleId": vehicle_id,
+        "type": attempt.type,
+        "channel": _CHANNELS.get(attempt.channel, attempt.channel),
+        "target": target,
+        "attempt": attempt.attempt,
+        "httpStatus": attempt.http_status,
+        "error": error,
+        "outcome": _OUTCOMES.get(attempt.outcome, attempt.outcome),
+        "nextRetry": iso(attempt.next_retry) if attempt.next_retry is not None else None,
+        "latencyMs": round(attempt.latency_ms, 1) if attempt.latency_ms is not None else None,
+    }
+
+
 class Feed:
     """The bus's events, numbered, kept and handed to readers."""
 
@@ -188,7 +246,6 @@ class Feed:
         self.readers: set[Reader] = set()
         self._ids = itertools.count(1)
         self.last_id = 0
-        self._vins: dict[str, str] = {}  # vin -> vehicle id, for notifications
         self.scenario_file: str | None = None
         handlers: Iterable[tuple[type, Callable[[Any], None]]] = (
             (VehicleSample, self._sample),
@@ -237,11 +294,19 @@ class Feed:
         return self.buffer[0].id if self.buffer else self.last_id + 1
 
     # ------------------------------------------------------------ intake
-    def _add(self, kind: str, at: float, vin: str | None, raw: Any) -> None:
+    def _add(
+        self,
+        kind: str,
+        at: float,
+        vin: str | None,
+        raw: Any,
+        build: Callable[[Any], dict[str, Any]] | None = None,
+    ) -> None:
+        """Keep an event: ``raw`` its dict, or what ``build`` makes it of when read."""
         number = self.last_id = next(self._ids)
-        if isinstance(raw, dict):
+        if build is None:
             raw = {"id": number, "kind": kind, "at": iso(at), **raw}
-        self.buffer.append(Entry(number, kind, at, vin, raw))
+        self.buffer.append(Entry(number, kind, at, vin, raw, build))
         for reader in self.readers:
             reader.wake.set()
 
@@ -256,56 +321,19 @@ class Feed:
             position.heading, round(state.speed_kmh, 1), vehicle_state(vehicle),
             energy_level(vehicle), round(state.mileage_km, 1),
         )  # fmt: skip
-        self._add("sample", sample.at, sample.vin, values)
+        self._add("sample", sample.at, sample.vin, values, _sample_data)
 
     def _vehicle_id(self, vin: str) -> str | None:
-        found = self._vins.get(vin)
-        if found is None or self.fleet.get(found) is None:
-            self._vins = {vehicle.vin: vehicle.id for vehicle in self.fleet}
-            found = self._vins.get(vin)
-        return found
+        vehicle = self.fleet.by_vin(vin)
+        return None if vehicle is None else vehicle.id
 
     def _notification(self, note: Notification) -> None:
-        event = note.event
-        common = {"vin": note.vin, "vehicleId": self._vehicle_id(note.vin),
-                  "callbackId": note.callback_id, "label": note.label,
-                  "eventId": note.event_id}  # fmt: skip
-        if note.type == "Remote":
-            status = event.get("eventStatus") or {}
-            data = {
-                **common,
-                "remoteActionId": event.get("remoteActionId"),
-                "type": event.get("remoteType"),
-                "status": status.get("type"),  # Pending, Done, Failed...
-                "detail": status.get("status"),  # Accepted, WakingUpVehicle, AlreadyDone...
-                "failureCause": status.get("failureCause"),
-            }
-            self._add("remote", note.raised_at, note.vin, data)
-        else:
-            data = {**common, "monitorId": event.get("monitorId"), "event": event}
-            self._add("monitor", note.raised_at, note.vin, data)
+        kind = "remote" if note.type == "Remote" else "monitor"
+        self._add(kind, note.raised_at, note.vin, (note, self._vehicle_id(note.vin)), _note_data)
 
     def _delivery(self, attempt: DeliveryAttempted) -> None:
-        target = redact_url(attempt.target) if attempt.target else ""
-        error = attempt.error
-        if error and attempt.target and attempt.target in error:
-            error = error.replace(attempt.target, target)
-        data = {
-            "eventId": attempt.event_id,
-            "callbackId": attempt.callback_id,
-            "vin": attempt.vin,
-            "vehicleId": self._vehicle_id(attempt.vin),
-            "type": attempt.type,
-            "channel": _CHANNELS.get(attempt.channel, attempt.channel),
-            "target": target,
-            "attempt": attempt.attempt,
-            "httpStatus": attempt.http_status,
-            "error": error,
-            "outcome": _OUTCOMES.get(attempt.outcome, attempt.outcome),
-            "nextRetry": iso(attempt.next_retry) if attempt.next_retry is not None else None,
-            "latencyMs": round(attempt.latency_ms, 1) if attempt.latency_ms is not None else None,
-        }
-        self._add("delivery", attempt.at, attempt.vin, data)
+        self._add("delivery", attempt.at, attempt.vin, (attempt, self._vehicle_id(attempt.vin)),
+                  _delivery_data)  # fmt: skip
 
     def _clock(self, change: ClockChanged) -> None:
         clock = self.clock

@@ -20,6 +20,7 @@ never, when the start fails).  After it every line goes to stdout.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -58,7 +59,7 @@ BATCH_LIMIT = 1_000
 BATCH_PAUSE = 0.005
 """Wall seconds the writer waits after a batch: a line appears at most this much later."""
 
-_BASIC = ("time", "level", "logger", "message")
+_BASIC = frozenset(("time", "level", "logger", "message"))
 
 _clock: Callable[[], float] | None = None
 
@@ -77,14 +78,25 @@ def _stamp(record: logging.LogRecord) -> float:
 
 def iso(ts: float, *, millis: bool = False) -> str:
     """``ts`` as ``2026-01-05T06:00:12Z`` (with ``.123`` milliseconds when asked)."""
+    global _last_iso
+    key, last = (ts, millis), _last_iso  # one tuple, read and replaced whole (two threads)
+    if key == last[0]:  # a busy second's lines share their stamp
+        return last[1]
     moment = datetime.fromtimestamp(ts, UTC)
     text = moment.isoformat(timespec="milliseconds" if millis else "seconds")
-    return text.replace("+00:00", "Z")
+    text = text.replace("+00:00", "Z")
+    _last_iso = (key, text)
+    return text
 
 
+_last_iso: tuple[tuple[float, bool] | None, str] = (None, "")
+
+
+@functools.lru_cache(maxsize=1024)
 def redact_url(url: str) -> str:
     """A target URL fit for a log: no user info, every query value replaced (a webhook's
-    query often carries its token)."""
+    query often carries its token).  Remembered: a callback's target is redacted for
+    every line and every event of the feed."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -116,14 +128,18 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        fields = getattr(record, FIELDS, None)
-        if isinstance(fields, dict):
-            for key, value in fields.items():
-                if key not in _BASIC:
-                    entry[key] = value
+        fields = fields_of(record)
+        if fields:
+            if fields.keys().isdisjoint(_BASIC):
+                entry.update(fields)
+            else:
+                entry.update((k, v) for k, v in fields.items() if k not in _BASIC)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _encode(entry)
+
+
+_encode = json.JSONEncoder(default=str, ensure_ascii=False).encode
 
 
 class TextFormatter(logging.Formatter):
@@ -157,12 +173,15 @@ class QueuedOutput(logging.Handler):
         self._writer.start()
 
     def emit(self, record: logging.LogRecord) -> None:
-        # set where it is logged: the time of the simulator then, the stream then
-        record.__dict__.update(
-            ccsim_time=_clock() if _clock is not None else record.created,
-            ccsim_stdout=self.ready,
-        )
-        if not self.ready and record.levelno < logging.WARNING:
+        self.stamp_and_queue(record)
+
+    def stamp_and_queue(self, record: logging.LogRecord) -> None:
+        """Stamp ``record`` with where it is logged (the time of the simulator then, the
+        stream then) and queue it for the writer (or hold or drop it)."""
+        values = record.__dict__
+        values["ccsim_time"] = _clock() if _clock is not None else record.created
+        values["ccsim_stdout"] = ready = self.ready
+        if not ready and record.levelno < logging.WARNING:
             if len(self.held) < self.limit:
                 self.held.append(record)
             else:
@@ -255,6 +274,83 @@ class QueuedOutput(logging.Handler):
         super().close()
 
 
+# ------------------------------------------------------------------ the hot lines
+Fields = dict[str, Any] | Callable[[], dict[str, Any]]
+"""A line's structured fields, or what makes them (called only if a handler reads them)."""
+
+_LEVEL_NAMES: dict[int, str] = {
+    logging.DEBUG: "DEBUG", logging.INFO: "INFO", logging.WARNING: "WARNING",
+    logging.ERROR: "ERROR", logging.CRITICAL: "CRITICAL",
+}  # fmt: skip
+_new_record = logging.LogRecord.__new__
+
+
+def _only_output(logger: logging.Logger) -> QueuedOutput | None:
+    """The one handler ``logger``'s records reach, when it is ``serve``'s output and no
+    filter anywhere could look at them (else None: the standard path)."""
+    found = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if found is not None or type(handler) is not QueuedOutput or handler.filters:
+                return None
+            found = handler
+        if not current.propagate:
+            break
+        current = current.parent
+    return found
+
+
+def log_line(
+    logger: logging.Logger, level: int, msg: str, args: tuple[Any, ...], fields: Fields
+) -> None:
+    """Log one of the lines a busy simulator writes per request or per event (the caller
+    has checked ``logger.isEnabledFor(level)``).  When the line only goes to ``serve``'s
+    output, the record is made without :class:`logging.LogRecord`'s bookkeeping (no
+    caller, thread or process is shown) and the fields are made only if the JSON form
+    prints them; else through :meth:`logging.Logger.log`, the same line as any other."""
+    output = _only_output(logger)
+    if output is None or level < output.level:
+        logger.log(level, msg, *args, extra={FIELDS: fields() if callable(fields) else fields})
+        return
+    record = _new_record(logging.LogRecord)
+    now = time.time()
+    values = _RECORD.copy()
+    values["name"] = logger.name
+    values["msg"] = msg
+    values["args"] = args
+    values["levelno"] = level
+    values["levelname"] = _LEVEL_NAMES.get(level) or logging.getLevelName(level)
+    values["created"] = now
+    values["msecs"] = (now - int(now)) * 1000
+    values["relativeCreated"] = (now - _STARTED) * 1000
+    values[FIELDS] = fields
+    record.__dict__ = values
+    output.stamp_and_queue(record)
+
+
+_RECORD: dict[str, Any] = {
+    "pathname": __file__, "filename": "logs.py", "module": "logs", "lineno": 0,
+    "funcName": None, "exc_info": None, "exc_text": None, "stack_info": None,
+    "thread": None, "threadName": None, "processName": None, "process": None,
+    "taskName": None,
+}  # fmt: skip
+"""What a hot line's record says of where it was logged: nothing (as ``serve`` sets
+:mod:`logging` up, no line shows it)."""
+_STARTED = time.time()
+
+
+def fields_of(record: logging.LogRecord) -> dict[str, Any] | None:
+    """A record's structured fields (made now if the line deferred them)."""
+    fields = getattr(record, FIELDS, None)
+    if callable(fields):
+        fields = fields()
+        setattr(record, FIELDS, fields)
+    return fields if isinstance(fields, dict) else None
+
+
 def _write_text(stream: TextIO, text: str) -> None:
     """Straight to the stream's file descriptor when it has one (no buffer lock held
     while a pipe is full), else through the stream."""
@@ -315,19 +411,21 @@ def log_request(logger: logging.Logger, record: RequestRecord) -> None:
     """``GET /connectedcar/v4/user/vehicles 200 3.1ms req=...`` (the target as the request
     journal keeps it: secret query values redacted)."""
     target = record.target if len(record.target) <= _MAX_PATH else record.target[:_MAX_PATH] + "..."
-    fields = {
-        "method": record.method,
-        "path": target,
-        "status": record.status,
-        "ms": round(record.duration_ms, 1),
-        "request_id": record.request_id,
-        "client_id": record.client_id,
-    }
-    logger.log(
-        logging.INFO if record.status < 500 else logging.WARNING,
+
+    def fields() -> dict[str, Any]:
+        return {
+            "method": record.method,
+            "path": target,
+            "status": record.status,
+            "ms": round(record.duration_ms, 1),
+            "request_id": record.request_id,
+            "client_id": record.client_id,
+        }
+
+    log_line(
+        logger, logging.INFO if record.status < 500 else logging.WARNING,
         "%s %s %d %.1fms req=%s",
-        record.method, target, record.status, record.duration_ms, record.request_id,
-        extra={FIELDS: fields},
+        (record.method, target, record.status, record.duration_ms, record.request_id), fields,
     )  # fmt: skip
 
 
@@ -344,21 +442,28 @@ def _log_remote(note: Notification) -> None:
     event = note.event
     status = event.get("eventStatus") or {}
     cause = status.get("failureCause")
-    fields = {
-        "remote_id": event.get("remoteActionId"),
-        "vin": note.vin,
-        "action": event.get("remoteType"),
-        "step": status.get("type"),
-        "status": status.get("status"),
-        "failure_cause": cause,
-        "callback_id": note.callback_id,
-        "event_id": note.event_id,
-    }
-    _remote_log.info(
-        "remote %s vin=%s %s %s %s%s",
-        fields["remote_id"], note.vin, fields["action"], fields["step"], fields["status"],
-        f" ({cause})" if cause else "",
-        extra={FIELDS: fields},
+    remote_id, action, step = (
+        event.get("remoteActionId"),
+        event.get("remoteType"),
+        status.get("type"),
+    )
+
+    def fields() -> dict[str, Any]:
+        return {
+            "remote_id": remote_id,
+            "vin": note.vin,
+            "action": action,
+            "step": step,
+            "status": status.get("status"),
+            "failure_cause": cause,
+            "callback_id": note.callback_id,
+            "event_id": note.event_id,
+        }
+
+    log_line(
+        _remote_log, logging.INFO, "remote %s vin=%s %s %s %s%s",
+        (remote_id, note.vin, action, step, status.get("status"), f" ({cause})" if cause else ""),
+        fields,
     )  # fmt: skip
 
 
@@ -384,20 +489,23 @@ def _log_monitor(note: Notification) -> None:
     values = event.get("values")
     triggered = [_trigger(v) for v in values] if isinstance(values, list) else []
     refresh = bool(event.get("refresh"))
-    fields = {
-        "monitor_id": event.get("monitorId"),
-        "vin": note.vin,
-        "label": note.label,
-        "triggered": triggered,
-        "refresh": refresh,
-        "callback_id": note.callback_id,
-        "event_id": note.event_id,
-    }
-    _monitor_log.info(
-        "monitor %s vin=%s %s: %s",
-        fields["monitor_id"], note.vin, "still true (refresh)" if refresh else "raised",
-        "; ".join(triggered) or "-",
-        extra={FIELDS: fields},
+
+    def fields() -> dict[str, Any]:
+        return {
+            "monitor_id": event.get("monitorId"),
+            "vin": note.vin,
+            "label": note.label,
+            "triggered": triggered,
+            "refresh": refresh,
+            "callback_id": note.callback_id,
+            "event_id": note.event_id,
+        }
+
+    log_line(
+        _monitor_log, logging.INFO, "monitor %s vin=%s %s: %s",
+        (event.get("monitorId"), note.vin, "still true (refresh)" if refresh else "raised",
+         "; ".join(triggered) or "-"),
+        fields,
     )  # fmt: skip
 
 

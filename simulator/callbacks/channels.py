@@ -17,7 +17,7 @@ Nothing here imports the rest of the simulator.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 ChannelName = Literal["webhook", "websocket", "pushnotif"]
@@ -137,15 +137,16 @@ class Channels:
     webhook: WebhookChannel | None = None
     websocket: WebsocketChannel | None = None
     pushnotif: PushChannel | None = None
+    names: tuple[ChannelName, ...] = field(init=False, repr=False, compare=False)
+    """The channels defined, in the reference's order (read for every event)."""
+
+    def __post_init__(self) -> None:
+        names = tuple(name for name in CHANNELS if getattr(self, name) is not None)
+        object.__setattr__(self, "names", names)
 
     def get(self, name: ChannelName) -> Channel | None:
         found: Channel | None = getattr(self, name)
         return found
-
-    @property
-    def names(self) -> tuple[ChannelName, ...]:
-        """The channels defined, in the reference's order."""
-        return tuple(name for name in CHANNELS if getattr(self, name) is not None)
 
     @classmethod
     def from_subscription(cls, subscription: Mapping[str, Any]) -> Channels:

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -82,6 +83,8 @@ class DeliveryEngine:
         self._seq = 0
         self._closing = False
         self._bus = bus
+        # delivered batches whose journal is written once the next send is on its way
+        self._deferred: deque[tuple[list[tuple[Pending, Attempt | None]], Lane, float]] = deque()
         bus.subscribe(Notification, self.raise_notification)
         bus.subscribe(DeliveryAttempted, log_delivery)  # the log lines: the same events
         bus.subscribe(CallbackChanged, self._on_callback_changed)
@@ -187,6 +190,7 @@ class DeliveryEngine:
 
     def reset(self) -> None:
         """Forget everything (``POST /simulator/v1/reset``): lanes, journal, outboxes."""
+        self._flush()  # what was delivered is said (logs, event stream) before it goes
         for lane in list(self._lanes.values()):
             self._discard(lane)
         self._lanes.clear()
@@ -341,25 +345,54 @@ class DeliveryEngine:
 
     # ------------------------------------------------------------ sending
     async def _drain(self, lane: Lane, batch: list[Pending], channel: Channel) -> None:
-        """Send batch after batch while something is due: one send in flight per lane."""
+        """Send batch after batch while something is due: one send in flight per lane.
+        A delivered batch's journal is written while the next batch is on its way (still
+        in order: whatever the engine journals next writes it first)."""
+        sending = self._start_send(lane, batch, channel)
         while True:
             try:
-                attempt = await self._send(lane, batch, channel)
+                attempt = await sending
             except asyncio.CancelledError:
-                lane.task = None
-                if not lane.closed:
-                    self._scheduler.put_back(lane, batch)
+                self._cancelled(lane, batch, sending)
                 raise
-            except Exception as exc:  # never lose a batch to a bug in a sender
-                log.exception("delivery to %s failed unexpectedly", lane.key)
-                attempt = Attempt(False, lane.key, error=f"internal error: {exc!r}")
             lane.task = None  # planning may drop the lane: it must not cancel this task
             self._finish(lane, batch, attempt)
             plan = self._plan(lane)
             if plan is None:
+                self._flush()
                 return
             lane.task = asyncio.current_task()
             batch, channel = plan
+            sending = self._start_send(lane, batch, channel)
+            if self._deferred:
+                try:
+                    await asyncio.sleep(0)  # the next request goes out first
+                except asyncio.CancelledError:
+                    self._cancelled(lane, batch, sending)
+                    raise
+                self._flush()
+
+    def _start_send(
+        self, lane: Lane, batch: list[Pending], channel: Channel
+    ) -> asyncio.Future[Attempt]:
+        return asyncio.ensure_future(self._send_safely(lane, batch, channel))
+
+    def _cancelled(
+        self, lane: Lane, batch: list[Pending], sending: asyncio.Future[Attempt]
+    ) -> None:
+        """The lane's task was cancelled: its send too, and its batch waits again."""
+        sending.cancel()
+        lane.task = None
+        if not lane.closed:
+            self._scheduler.put_back(lane, batch)
+        self._flush()
+
+    async def _send_safely(self, lane: Lane, batch: list[Pending], channel: Channel) -> Attempt:
+        try:
+            return await self._send(lane, batch, channel)
+        except Exception as exc:  # never lose a batch to a bug in a sender
+            log.exception("delivery to %s failed unexpectedly", lane.key)
+            return Attempt(False, lane.key, error=f"internal error: {exc!r}")
 
     @staticmethod
     def _base(lane: Lane, callback: Callback | None, note: Notification) -> tuple[Attr, ...]:
@@ -392,7 +425,7 @@ class DeliveryEngine:
     def _succeeded(self, lane: Lane, batch: list[Pending], attempt: Attempt, now: float) -> None:
         lane.failures = 0
         lane.last_success = now
-        self._log([(i, attempt) for i in batch], lane, Outcome.DELIVERED)
+        self._deferred.append(([(i, attempt) for i in batch], lane, now))
         if self._store is not None:
             self._store.remove_pending(i.seq for i in batch)
         callback = self._callback(lane)
@@ -472,10 +505,12 @@ class DeliveryEngine:
         outcome: Outcome,
         error: str | None = None,
         next_retry: list[float | None] | None = None,
+        now: float | None = None,
     ) -> None:
         if not items:
             return
-        now = self.clock.time()
+        if now is None:
+            now = self.clock.time()
         size = len(items)
         default_target = ""
         records = []
@@ -500,7 +535,10 @@ class DeliveryEngine:
     def _journal(
         self, records: list[DeliveryRecord], next_retry: list[float | None] | None = None
     ) -> None:
-        """Keep ``records`` and publish each (the log lines and the event stream)."""
+        """Keep ``records`` and publish each (the log lines and the event stream), after
+        the delivered batches whose journal waits."""
+        if self._deferred:
+            self._flush()
         publish = self._bus.publish
         for index, record in enumerate(records):
             self.journal.add(record)
@@ -514,6 +552,13 @@ class DeliveryEngine:
             )  # fmt: skip
         if self._store is not None:
             self._store.add_records(records)
+
+    def _flush(self) -> None:
+        """Journal the delivered batches that wait, in the order they were delivered."""
+        while self._deferred:
+            waiting, self._deferred = self._deferred, deque()
+            for items, lane, now in waiting:
+                self._log(items, lane, Outcome.DELIVERED, now=now)
 
     # ------------------------------------------------------------ reading
     @property

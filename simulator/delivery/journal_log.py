@@ -14,7 +14,7 @@ from typing import Any
 
 from simulator.delivery.journal import Outcome
 from simulator.events import DeliveryAttempted
-from simulator.logs import FIELDS, iso, redact_url
+from simulator.logs import FIELDS, iso, log_line, redact_url
 
 log = logging.getLogger("ccsim.delivery")
 
@@ -53,7 +53,7 @@ def _answer(http_status: int | None, error: str | None, ok: bool) -> str:
 def log_attempt(event: DeliveryAttempted) -> None:
     """An attempt for one event: delivered, or failed with its ``next_retry`` (None: no
     more tries)."""
-    event_id, next_retry = event.event_id, event.next_retry
+    next_retry = event.next_retry
     target = redact_url(event.target)
     ok = event.outcome == Outcome.DELIVERED
     if ok:
@@ -63,23 +63,28 @@ def log_attempt(event: DeliveryAttempted) -> None:
     else:
         after = "no more tries"
     answer = _answer(event.http_status, event.error, ok)
-    fields: dict[str, Any] = {
-        "event_id": event_id,
-        "callback_id": event.callback_id,
-        "target": target,
-        "http_status": event.http_status,
-        "error": event.error,
-        "attempt": event.attempt,
-        "outcome": event.outcome,
-        "next_retry": iso(next_retry) if next_retry is not None else None,
-        "ms": round(event.latency_ms, 1) if event.latency_ms is not None else None,
-    }
-    fields.update(channel=event.channel, vin=event.vin, type=event.type)
-    log.log(
-        logging.INFO if ok else logging.WARNING,
+
+    def fields() -> dict[str, Any]:
+        latency = event.latency_ms
+        return {
+            "event_id": event.event_id,
+            "callback_id": event.callback_id,
+            "target": target,
+            "http_status": event.http_status,
+            "error": event.error,
+            "attempt": event.attempt,
+            "outcome": event.outcome,
+            "next_retry": iso(next_retry) if next_retry is not None else None,
+            "ms": round(latency, 1) if latency is not None else None,
+            "channel": event.channel,
+            "vin": event.vin,
+            "type": event.type,
+        }
+
+    log_line(
+        log, logging.INFO if ok else logging.WARNING,
         "event %s callback=%s -> %s: %s, attempt %d, %s",
-        event_id, event.callback_id, target, answer, event.attempt, after,
-        extra={FIELDS: fields},
+        (event.event_id, event.callback_id, target, answer, event.attempt, after), fields,
     )  # fmt: skip
 
 
