@@ -1,6 +1,7 @@
 """The monitor engine: vehicle data samples evaluated per second on one core.
 
     python bench/monitors.py [--vehicles 10000] [--rounds 2] [--pairs 7] [--cpu 0] [--profile]
+                             [--unknown-changes]
 
 A simulator (manual clock, life off, no server) with ``--vehicles`` vehicles and 10
 monitors on each (two clients, as a vehicle takes at most 5 monitors per user and
@@ -18,7 +19,10 @@ monitors) of ``--rounds`` rounds each: in a round, the clock moves 30 s and ever
 reports one sample (it moves a few hundred metres along a loop around its home that crosses zone
 borders now and then, speed and level change, a door opens now and then) published on
 the bus as the fleet does (``VehicleSample``), so the samples go through the bus
-dispatch and the engine's per-vehicle lookup.  The baseline is the same
+dispatch and the engine's per-vehicle lookup.  Each sample names the data fields whose
+value changed (``VehicleSample.changed``), as a sensor that knows what it measured
+would; ``--unknown-changes`` publishes them as the fleet does (None: any may have
+changed), so every data trigger is evaluated on every sample.  The baseline is the same
 loop in the same run with no monitor at all: the cost of moving the vehicles and
 publishing.  Printed: samples/s with the monitors and with none, the engine's cost per
 sample (with - without) and the rate it alone sustains (1 / that cost: the issue's
@@ -158,8 +162,13 @@ def build(vehicles: int, with_monitors: bool) -> tuple[Simulator, list[Vehicle]]
     return sim, fleet
 
 
-def run(sim: Simulator, fleet: list[Vehicle], rounds: int) -> tuple[float, int]:
-    """Wall seconds of ``rounds`` rounds (one sample per vehicle each), and samples."""
+SPEED, DOORS = "vehicle.kinetic.speed", "vehicle.doorsState.opening"
+LEVELS = {True: "vehicle.energy.fuel.level", False: "vehicle.energy.electric.level"}
+
+
+def run(sim: Simulator, fleet: list[Vehicle], rounds: int, known: bool = True) -> tuple[float, int]:
+    """Wall seconds of ``rounds`` rounds (one sample per vehicle each), and samples;
+    ``known``: the samples name the fields whose value changed."""
     bus, clock = sim.bus, sim.clock
     for vehicle in fleet:  # in use: the time triggers look at the windows
         vehicle.state.ignition = IgnitionType.START
@@ -183,13 +192,19 @@ def run(sim: Simulator, fleet: list[Vehicle], rounds: int) -> tuple[float, int]:
             )
             state.position = replace(state.position, lon=lon, lat=lat)
             state.speed_kmh = 75.0 + 40.0 * math.sin(angle * 2)  # smooth: a few crossings
+            changed = [SPEED]
             energy = state.fuel or state.electric
             if energy is not None:
-                energy.level = max(5.0, energy.level - 0.05)
-            state.open_doors = (
-                frozenset({DoorId.TRUNK}) if (step + index) % 60 == 0 else frozenset()
-            )
-            bus.publish(VehicleSample(vehicle.id, vehicle.vin, t, "bench"))
+                level = max(5.0, energy.level - 0.05)
+                if level != energy.level:
+                    changed.append(LEVELS[state.fuel is not None])
+                energy.level = level
+            doors = frozenset({DoorId.TRUNK}) if (step + index) % 60 == 0 else frozenset()
+            if doors != state.open_doors:
+                changed.append(DOORS)
+            state.open_doors = doors
+            fields = frozenset(changed) if known else None
+            bus.publish(VehicleSample(vehicle.id, vehicle.vin, t, "bench", fields))
             samples += 1
     elapsed = time.perf_counter() - started
     gc.enable()
@@ -203,10 +218,17 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=7)
     parser.add_argument("--cpu", type=int, default=0, help="pin to this CPU (-1: no pinning)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--unknown-changes",
+        action="store_true",
+        help="samples do not say which fields changed (as the fleet's): all evaluated",
+    )
     args = parser.parse_args()
     logging.getLogger("ccsim.delivery").setLevel(logging.ERROR)
     if args.cpu >= 0 and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
+
+    known = not args.unknown_changes
 
     async def measure() -> None:
         built = time.perf_counter()
@@ -217,20 +239,20 @@ def main() -> None:
             f"in {time.perf_counter() - built:.1f} s"
         )
         raised: list[int] = []
-        run(base_sim, base_fleet, 1)  # the first samples leave home: transitions, uncounted
-        run(sim, fleet, 1)
+        run(base_sim, base_fleet, 1, known)  # the first samples leave home: transitions, uncounted
+        run(sim, fleet, 1, known)
         warm_events = sum(m.events for m in sim.monitors.all())
         before = sim.monitors.evaluations
         # alternate: baseline, monitors, baseline, monitors (warm both first)
-        run(base_sim, base_fleet, 1)
-        run(sim, fleet, 1)
+        run(base_sim, base_fleet, 1, known)
+        run(sim, fleet, 1, known)
         base_rates: list[float] = []
         mon_rates: list[float] = []
         costs: list[float] = []  # engine us per sample, per pair
         mon_n = 0
         for _ in range(args.pairs):
-            base_t, base_n = run(base_sim, base_fleet, args.rounds)
-            t, n = run(sim, fleet, args.rounds)
+            base_t, base_n = run(base_sim, base_fleet, args.rounds, known)
+            t, n = run(sim, fleet, args.rounds, known)
             mon_n += n
             base_rates.append(base_n / base_t)
             mon_rates.append(n / t)
@@ -241,6 +263,7 @@ def main() -> None:
         mon_rate = statistics.median(mon_rates)
         per_sample_us = statistics.median(costs)
         per_eval_ns = per_sample_us * 1000 / 10
+        print(f"changed fields named in samples: {'yes' if known else 'no (unknown)'}")
         print(f"samples evaluated: {mon_n:,} ({evaluations:,} monitor evaluations)")
         print(f"events raised: {raised[0]:,} ({warm_events:,} in the uncounted warm-up rounds)")
         print(f"medians of {args.pairs} alternating pairs of {args.rounds} rounds:")

@@ -31,6 +31,7 @@ from simulator.errors import InvalidField, NotFound
 from simulator.events import CallbackChanged, EventBus, Notification, VehicleSample
 from simulator.fleet.enums import IgnitionType, PrivacyState
 from simulator.fleet.models import Vehicle
+from simulator.monitors.pack import CHANGE, DATA, STEP, TIME, ZONE, Pack, data_reads
 from simulator.monitors.params import MAX_MONITORS, DataSpec, MonitorSpec, parse_monitor
 from simulator.monitors.persist import MonitorStore
 from simulator.monitors.triggers import (
@@ -55,10 +56,6 @@ log = logging.getLogger(__name__)
 MonitorStatus = Literal["Running", "Paused"]
 _NONE = PrivacyState.NONE
 _STOP = IgnitionType.STOP
-# How :meth:`MonitorEngine.evaluate` steps a monitor: one trigger that decides alone
-# (its expression is its name), stepped inline on values read once per sample; or
-# through ``Monitor.step``.
-STEP, ZONE, TIME, DATA = 0, 1, 2, 3
 ExtensionRenderer = Callable[[Vehicle, Sequence[str], str, float], list[dict[str, Any]]]
 """``(vehicle, extendedEventParam, API base URL, time) -> MonitorEvent.extensions``."""
 
@@ -88,8 +85,9 @@ class Monitor:
     pulses: tuple[int, ...] = ()  # the onChange triggers: true only on the sample of a change
     single: bool = False  # one trigger and the expression is its name: the trigger decides
     step: Callable[[Vehicle, float], bool] = _never
-    fast: int = STEP  # how evaluate() steps it (ZONE, TIME, DATA: ``single`` and ``sole``)
+    fast: int = STEP  # how the engine steps it (see simulator.monitors.pack)
     sole: Any = None  # the one evaluator of a ``single`` monitor
+    reads: frozenset[str] | None = None  # see simulator.monitors.pack.data_reads
     timer: Timer | None = None
     events: int = 0
     last_event_at: float | None = None
@@ -113,6 +111,7 @@ class Monitor:
         self.single = len(evals) == 1 and spec.expression.text.strip() == evals[0].name
         self.fast = STEP
         self.sole = None
+        self.reads = data_reads(self)
         if self.single:
             sole = self.sole = evals[0]
             self.step = sole.update
@@ -120,8 +119,8 @@ class Monitor:
                 self.fast = ZONE
             elif isinstance(sole, TimeEval):
                 self.fast = TIME
-            elif isinstance(sole, DataEval) and not sole.on_change and sole.prev_test is None:
-                self.fast = DATA
+            elif isinstance(sole, DataEval) and sole.prev_test is None:
+                self.fast = CHANGE if sole.on_change else DATA
             return
         expression = spec.expression.fn
         indexed = tuple(enumerate(ev.update for ev in evals))
@@ -139,14 +138,6 @@ class Monitor:
             return True  # the expression is the trigger: it holds only on a change
         values = self.values
         return any(values[index] for index in self.pulses)
-
-
-Step = tuple[Monitor, int, Any]
-"""A monitor, how it is stepped (``Monitor.fast``) and its ``Monitor.sole`` evaluator."""
-
-
-def _plan(monitors: Sequence[Monitor]) -> tuple[Step, ...]:
-    return tuple((monitor, monitor.fast, monitor.sole) for monitor in monitors)
 
 
 def _inputs(vehicle: Vehicle) -> tuple[bool, float, float, bool]:
@@ -169,9 +160,9 @@ class MonitorEngine:
         self.extensions: ExtensionRenderer | None = None
         self._by_id: dict[str, Monitor] = {}
         self._by_vehicle: dict[str, list[Monitor]] = {}
-        # per vehicle, its monitors as evaluate() steps them, side by side: built on
-        # the first sample after a change of its monitors
-        self._plans: dict[str, tuple[Step, ...]] = {}
+        # per vehicle, its monitors as _evaluate() reads them, side by side: built on
+        # the first sample after a change of its monitors (dropped by every change)
+        self._packs: dict[str, Pack] = {}
         self.evaluations = 0  # monitor evaluations done (benchmarks, control API)
         self._store: MonitorStore | None = None
         bus.subscribe(VehicleSample, self._on_sample)
@@ -216,7 +207,7 @@ class MonitorEngine:
             monitor.rebuild()
             self._by_id[monitor.id] = monitor
             self._by_vehicle.setdefault(vehicle.id, []).append(monitor)
-            self._plans.pop(vehicle.id, None)
+            self._packs.pop(vehicle.id, None)
             if not monitor.paused:
                 self._prime(monitor, vehicle)
         if self._by_id:
@@ -280,7 +271,7 @@ class MonitorEngine:
         monitor.rebuild()
         self._by_id[monitor.id] = monitor
         self._by_vehicle.setdefault(vehicle.id, []).append(monitor)
-        self._plans.pop(vehicle.id, None)
+        self._packs.pop(vehicle.id, None)
         self._prime(monitor, vehicle)
         self._save(monitor)
         return monitor
@@ -290,7 +281,7 @@ class MonitorEngine:
         monitor.spec = spec
         monitor.updated_at = self.clock.time()
         monitor.rebuild()
-        self._plans.pop(monitor.vehicle_id, None)
+        self._packs.pop(monitor.vehicle_id, None)
         vehicle = self.fleet.get(monitor.vehicle_id)
         if vehicle is not None and monitor.status == "Running":
             self._prime(monitor, vehicle)
@@ -305,10 +296,10 @@ class MonitorEngine:
         monitor.updated_at = self.clock.time()
         self._cancel(monitor)
         monitor.active = False
+        self._packs.pop(monitor.vehicle_id, None)
         vehicle = self.fleet.get(monitor.vehicle_id)
         if status == "Running" and vehicle is not None:
             monitor.rebuild()  # forget what it saw before the pause
-            self._plans.pop(monitor.vehicle_id, None)
             self._prime(monitor, vehicle)
         self._save(monitor)
         return monitor
@@ -319,7 +310,7 @@ class MonitorEngine:
             return
         if self._store is not None:
             self._store.delete(monitor.id)
-        self._plans.pop(monitor.vehicle_id, None)
+        self._packs.pop(monitor.vehicle_id, None)
         siblings = self._by_vehicle.get(monitor.vehicle_id, [])
         if monitor in siblings:
             siblings.remove(monitor)
@@ -331,7 +322,7 @@ class MonitorEngine:
             self._cancel(monitor)
         self._by_id.clear()
         self._by_vehicle.clear()
-        self._plans.clear()
+        self._packs.clear()
         self.evaluations = 0
         if self._store is not None:
             self._store.clear()
@@ -378,74 +369,113 @@ class MonitorEngine:
 
     # ------------------------------------------------------------ evaluation
     def _on_sample(self, sample: VehicleSample) -> None:
-        plan = self._plans.get(sample.vehicle_id)
-        if plan is None:
+        pack = self._packs.get(sample.vehicle_id)
+        if pack is None:
             monitors = self._by_vehicle.get(sample.vehicle_id)
             if not monitors:
                 return
-            plan = self._plans[sample.vehicle_id] = _plan(monitors)
+            pack = self._packs[sample.vehicle_id] = Pack(monitors)
         vehicle = self.fleet.get(sample.vehicle_id)
         if vehicle is not None:
-            self._evaluate(vehicle, plan, sample.at)
+            self._evaluate(vehicle, pack, sample.at, sample.changed)
 
     def evaluate(self, vehicle: Vehicle, monitors: Sequence[Monitor], t: float) -> int:
         """Evaluate ``monitors`` (all of ``vehicle``) on its current data; the events raised."""
-        return self._evaluate(vehicle, _plan(monitors), t)
+        self.evaluations += len(monitors)
+        self._packs.pop(vehicle.id, None)  # written to the monitors only
+        return self._step_all(vehicle, monitors, t)
 
-    def _evaluate(self, vehicle: Vehicle, plan: tuple[Step, ...], t: float) -> int:
-        """Evaluate the monitors of ``vehicle`` on its current data; the events raised.
+    def _evaluate(
+        self, vehicle: Vehicle, pack: Pack, t: float, changed: frozenset[str] | None
+    ) -> int:
+        """Evaluate the running monitors of ``vehicle`` on its current data; the events
+        raised.  ``changed``: the data fields that may have changed since its previous
+        sample (None: any); a data trigger whose field did not change keeps its value.
 
         What the one-trigger monitors read (where the vehicle is, whether it is in use)
         is read once for all of them, and read again after an event (whoever hears it
-        might change the vehicle)."""
+        might change the vehicle, or its monitors: the rest are then stepped as they
+        now are)."""
         raised = 0
-        self.evaluations += len(plan)
+        self.evaluations += pack.count
         located, lon, lat, in_use = _inputs(vehicle)
-        for monitor, fast, sole in plan:
-            if monitor.paused:
-                continue
-            if fast == ZONE:
-                zone: ZoneEval = sole
-                if not located:
-                    now = zone.inside is zone.want_in
-                elif (
-                    lon < zone.lon_lo or lon > zone.lon_hi or lat < zone.lat_lo or lat > zone.lat_hi
-                ):
-                    zone.inside = False  # far from the zone: outside, no geometry
-                    now = not zone.want_in
-                else:
-                    inside = zone.inside = zone.test(lon, lat, zone.inside)
-                    now = inside is zone.want_in
-            elif fast == TIME:
-                window: TimeEval = sole
-                if not in_use:
-                    now = False
-                elif window.lo <= t < window.hi:
-                    now = window.within
-                else:
-                    now = window.in_window(t)
-            elif fast == DATA:
-                data: DataEval = sole
-                value: Any = data.get(vehicle)
+        sides, active, boxes = pack.sides, pack.active, pack.boxes
+        rows = iter(pack.rows)
+        now: bool
+        for row in rows:
+            kind = row[0]
+            pulse = False  # an onChange trigger saw a change: an event even if it held
+            if kind == ZONE:
+                _, i, monitor, zone, want = row
+                side = sides[i]
+                if located:
+                    b = 8 * i  # outer box (lon_lo, lon_hi, lat_lo, lat_hi), then inner box
+                    if not (
+                        boxes[b] <= lon <= boxes[b + 1] and boxes[b + 2] <= lat <= boxes[b + 3]
+                    ):
+                        new = False  # far from the zone: outside, no geometry
+                    elif (
+                        boxes[b + 4] <= lon <= boxes[b + 5] and boxes[b + 6] <= lat <= boxes[b + 7]
+                    ):
+                        new = True  # well inside: inside, no geometry
+                    else:
+                        new = zone.test(lon, lat, zone.inside)
+                    if new != side:
+                        side = sides[i] = new
+                        zone.inside = new
+                now = side == want  # a vehicle hiding where it is stays on its side
+            elif kind == TIME:
+                _, i, monitor, window = row
+                now = in_use and (
+                    window.within if window.lo <= t < window.hi else window.in_window(t)
+                )
+            elif kind == DATA:
+                _, i, monitor, data, name, get, cmp, target, rounds = row
+                if changed is not None and name not in changed:
+                    continue  # the same value: the same answer
+                value: Any = get(vehicle)
                 data.last = value
-                cmp = data.cmp
                 if value is None:
                     now = False
                 elif cmp == GT:
-                    now = (round(value) if data.rounds else value) > data.target
+                    now = (round(value) if rounds else value) > target
                 elif cmp == LT:
-                    now = (round(value) if data.rounds else value) < data.target
+                    now = (round(value) if rounds else value) < target
                 elif cmp == EQ:
-                    now = (round(value) if data.rounds else value) == data.target
+                    now = (round(value) if rounds else value) == target
                 else:
                     now = data.test(value)
+            elif kind == CHANGE:
+                _, i, monitor, data, name = row
+                now = pulse = (changed is None or name in changed) and monitor.step(vehicle, t)
             else:
+                _, i, monitor, reads = row
+                if reads is not None and changed is not None and reads.isdisjoint(changed):
+                    continue  # data triggers whose fields kept their values
                 now = monitor.step(vehicle, t)
-            if now is monitor.active and (not now or not monitor.pulses or not monitor.pulsed()):
+                pulse = now and bool(monitor.pulses) and monitor.pulsed()
+            if now == active[i] and not pulse:
                 continue  # no transition (a change an onChange trigger sees is one)
+            active[i] = now
             self._transition(monitor, vehicle, t, now)
             raised += now
+            if self._packs.get(vehicle.id) is not pack:  # a listener changed its monitors
+                return raised + self._step_all(vehicle, [row[2] for row in rows], t)
             located, lon, lat, in_use = _inputs(vehicle)
+            changed = None  # and may have changed its data
+        return raised
+
+    def _step_all(self, vehicle: Vehicle, monitors: Sequence[Monitor], t: float) -> int:
+        """Step each of ``monitors`` as it is now (no pack); the events raised."""
+        raised = 0
+        for monitor in monitors:
+            if monitor.paused:
+                continue
+            now = monitor.step(vehicle, t)
+            if now is monitor.active and (not now or not monitor.pulses or not monitor.pulsed()):
+                continue
+            self._transition(monitor, vehicle, t, now)
+            raised += now
         return raised
 
     def _transition(self, monitor: Monitor, vehicle: Vehicle, t: float, now: bool) -> None:

@@ -45,6 +45,7 @@ construction everything that does not depend on the point:
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from collections.abc import Sequence
 from math import asin, cos, degrees, inf, isfinite, pi, radians, sin, sqrt
@@ -107,6 +108,7 @@ class Circle:
         "_cos0",
         "_dlat_max",
         "_dlon_max",
+        "_k",
         "_lat",
         "_lon",
         "_no_in",
@@ -182,6 +184,15 @@ class Circle:
         self._yes_r, self._no_r = yes(self._a_r), no(self._a_r)
         self._yes_out, self._no_out = yes(self._a_out), no(self._a_out)
         self._yes_in, self._no_in = yes(self._a_in), no(self._a_in)
+        # what inside() reads, side by side in memory (one buffer, not a dozen objects)
+        self._k = array(
+            "d",
+            (
+                *(self._lat, self._dlat_max, self._lon, self._dlon_max, self._cos0),
+                *(self._yes_r, self._no_r, self._a_r, self._yes_out, self._no_out, self._a_out),
+                *(self._yes_in, self._no_in, self._a_in),
+            ),
+        )
 
     def __repr__(self) -> str:
         return f"Circle(lon={self.lon!r}, lat={self.lat!r}, radius_km={self.radius_km!r})"
@@ -198,6 +209,24 @@ class Circle:
             lon_lo, lon_hi = -inf, inf
         return lon_lo, lon_hi, lat_lo, lat_hi
 
+    def inner_box(self) -> tuple[float, float, float, float]:
+        """``(lon_lo, lon_hi, lat_lo, lat_hi)``: :meth:`inside` is true, whatever the
+        previous state, for a point inside it (bounds included): the square, in the
+        equirectangular plane :meth:`inside` compares in, within its sure-inside
+        threshold for an outside vehicle, a little narrower against rounding.  Empty
+        (``lo > hi``) when there is none (a circle within its margin, at a pole, or
+        across the antimeridian)."""
+        empty = (inf, -inf, inf, -inf)
+        if self._yes_in <= 0.0 or self._cos0 <= 1e-9:
+            return empty
+        # q = dlat² + (cos0·dlon)² <= 2·h² < _yes_in for |dlat| <= h, |cos0·dlon| <= h
+        h = sqrt(self._yes_in / 2.0 * (1.0 - 1e-6))
+        w = h / self._cos0
+        lon_lo, lon_hi = self._lon - w + _BOX_PAD, self._lon + w - _BOX_PAD
+        if lon_lo < -180.0 or lon_hi > 180.0 or h <= _BOX_PAD:
+            return empty
+        return lon_lo, lon_hi, self._lat - h + _BOX_PAD, self._lat + h - _BOX_PAD
+
     def contains(self, lon: float, lat: float) -> bool:
         """Whether the great-circle distance from the centre is at most the radius."""
         return self.inside(lon, lat, None)
@@ -208,41 +237,34 @@ class Circle:
 
     def inside(self, lon: float, lat: float, previous: bool | None) -> bool:
         """Containment with hysteresis (see the module docstring)."""
-        dlat = lat - self._lat
-        if dlat > self._dlat_max or dlat < -self._dlat_max:
+        lat0, dlat_max, lon0, dlon_max, cos0, *thresholds = self._k
+        dlat = lat - lat0
+        if dlat > dlat_max or dlat < -dlat_max:
             return False
-        dlon = lon - self._lon
+        dlon = lon - lon0
         if dlon > 180.0:
             dlon -= 360.0
         elif dlon < -180.0:
             dlon += 360.0
-        if dlon > self._dlon_max or dlon < -self._dlon_max:
+        if dlon > dlon_max or dlon < -dlon_max:
             return False
-        x = dlon * self._cos0
+        x = dlon * cos0
         q = dlat * dlat + x * x
+        # the sure-yes and sure-no bounds of q and the haversine threshold of the case
         if previous is None:
-            if q < self._yes_r:
-                return True
-            if q > self._no_r:
-                return False
-            s = sin(dlat * _HALF_RAD)
-            t = sin(dlon * _HALF_RAD)
-            return s * s + cos(lat * _RAD) * self._cos0 * t * t <= self._a_r
-        if previous:
-            if q < self._yes_out:
-                return True
-            if q > self._no_out:
-                return False
-            s = sin(dlat * _HALF_RAD)
-            t = sin(dlon * _HALF_RAD)
-            return s * s + cos(lat * _RAD) * self._cos0 * t * t <= self._a_out
-        if q < self._yes_in:
+            yes, no, a = thresholds[0:3]
+        elif previous:
+            yes, no, a = thresholds[3:6]
+        else:
+            yes, no, a = thresholds[6:9]
+        if q < yes:
             return True
-        if q > self._no_in:
+        if q > no:
             return False
         s = sin(dlat * _HALF_RAD)
         t = sin(dlon * _HALF_RAD)
-        return s * s + cos(lat * _RAD) * self._cos0 * t * t < self._a_in
+        h = s * s + cos(lat * _RAD) * cos0 * t * t
+        return h < a if previous is False else h <= a
 
 
 class Polygon:
@@ -263,6 +285,7 @@ class Polygon:
     """
 
     __slots__ = (
+        "_box",
         "_lat_hi",
         "_lat_lo",
         "_lon_hi",
@@ -318,6 +341,7 @@ class Polygon:
         dlon = 360.0 if cmin <= 1e-9 else m_deg / cmin * (1.0 + _SAFE) + 1e-12
         self._xlon_lo = self._lon_lo - dlon
         self._xlon_hi = self._lon_hi + dlon
+        self._box = array("d", (self._xlon_lo, self._xlon_hi, self._xlat_lo, self._xlat_hi))
 
         n = len(ring)
         segs: list[tuple[float, float, float, float, float, float]] = []
@@ -328,19 +352,11 @@ class Polygon:
         self._segs = tuple(segs)
         # For _near: each edge's bounding box expanded by the margin (as above),
         # so that far edges are skipped after four comparisons.
-        self._near_segs = tuple(
-            (
-                min(ax, bx) - dlon,
-                max(ax, bx) + dlon,
-                min(ay, by) - dlat,
-                max(ay, by) + dlat,
-                ax,
-                ay,
-                dx,
-                dy,
-            )
-            for ax, ay, bx, by, dx, dy in segs
-        )
+        near: list[float] = []
+        for ax, ay, bx, by, dx, dy in segs:
+            near += (min(ax, bx) - dlon, max(ax, bx) + dlon, min(ay, by) - dlat)
+            near += (max(ay, by) + dlat, ax, ay, dx, dy)
+        self._near_segs = array("d", near)
 
         # Slabs: between consecutive distinct vertex latitudes, the edges that
         # span the whole slab, each as (x at ya, ya, dx/dy).  _slabs[j] is the
@@ -356,8 +372,9 @@ class Polygon:
             edge = (ax, ay, dx / dy)
             for j in range(lo, hi):
                 slab_edges[j].append(edge)
-        self._ys = ys
-        self._slabs = tuple(tuple(edges) for edges in slab_edges)
+        # (flat arrays: a slab's numbers side by side in memory)
+        self._ys = array("d", ys)
+        self._slabs = tuple(array("d", [v for e in edges for v in e]) for edges in slab_edges)
 
     def __repr__(self) -> str:
         return f"Polygon({list(self.points)!r})"
@@ -367,16 +384,23 @@ class Polygon:
         previous state, for a point outside it (the box expanded by the margin)."""
         return self._xlon_lo, self._xlon_hi, self._xlat_lo, self._xlat_hi
 
+    def inner_box(self) -> tuple[float, float, float, float]:
+        """A box :meth:`inside` holds for, whatever the previous state: none (empty) for
+        a polygon, which is tested edge by edge."""
+        return inf, -inf, inf, -inf
+
     def contains(self, lon: float, lat: float) -> bool:
         """Even-odd containment in the (lon, lat) plane; the boundary is inside."""
         return self.inside(lon, lat, None)
 
     def inside(self, lon: float, lat: float, previous: bool | None) -> bool:
         """Containment with hysteresis (see the module docstring)."""
-        if lon < self._xlon_lo or lon > self._xlon_hi or lat < self._xlat_lo or lat > self._xlat_hi:
+        lon_lo, lon_hi, lat_lo, lat_hi = self._box
+        if lon < lon_lo or lon > lon_hi or lat < lat_lo or lat > lat_hi:
             return False
         odd = False
-        for xa, ya, s in self._slabs[bisect_right(self._ys, lat)]:
+        slab = iter(self._slabs[bisect_right(self._ys, lat)])
+        for xa, ya, s in zip(slab, slab, slab, strict=False):
             if lon < xa + (lat - ya) * s:
                 odd = not odd
         if previous is None:
@@ -406,7 +430,8 @@ class Polygon:
         """
         c = cos(lat * _RAD)
         m2 = self._m2
-        for xlo, xhi, ylo, yhi, ax, ay, dx, dy in self._near_segs:
+        n = iter(self._near_segs)
+        for xlo, xhi, ylo, yhi, ax, ay, dx, dy in zip(n, n, n, n, n, n, n, n, strict=False):
             if lon < xlo or lon > xhi or lat < ylo or lat > yhi:
                 continue
             d2 = _segment_d2((lon - ax) * c, lat - ay, dx * c, dy)

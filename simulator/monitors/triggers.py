@@ -49,6 +49,7 @@ def _where(item: dict[str, Any], vehicle: Vehicle) -> dict[str, Any]:
 
 class ZoneEval:
     __slots__ = (
+        "inner",
         "inside",
         "lat_hi",
         "lat_lo",
@@ -69,6 +70,8 @@ class ZoneEval:
         # outside this box the vehicle is outside, whatever its previous side: no
         # geometry at all for the zones far from where it is
         self.lon_lo, self.lon_hi, self.lat_lo, self.lat_hi = spec.shape.box()
+        # inside this one the vehicle is inside, whatever its previous side (may be empty)
+        self.inner = spec.shape.inner_box()
         self.want_in = spec.transition == "In"
         self.inside: bool | None = None
 
