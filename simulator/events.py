@@ -133,6 +133,14 @@ class DeliveryAttempted:
     batch_size: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveriesAttempted:
+    """What one journal write keeps (a batch's attempts, a lane's dropped events, one
+    replay), published at once: whoever reads it takes each attempt, in order."""
+
+    attempts: tuple[DeliveryAttempted, ...]
+
+
 ClockChange = Literal["advanced", "paused", "resumed", "speed", "set", "reset"]
 
 

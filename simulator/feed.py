@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 from simulator.events import (
     CallbackChanged,
     ClockChanged,
+    DeliveriesAttempted,
     DeliveryAttempted,
     EventBus,
     Notification,
@@ -250,7 +251,7 @@ class Feed:
         handlers: Iterable[tuple[type, Callable[[Any], None]]] = (
             (VehicleSample, self._sample),
             (Notification, self._notification),
-            (DeliveryAttempted, self._delivery),
+            (DeliveriesAttempted, self._deliveries),
             (ClockChanged, self._clock),
             (ScenarioProgress, self._scenario),
             (CallbackChanged, self._callback),
@@ -331,9 +332,10 @@ class Feed:
         kind = "remote" if note.type == "Remote" else "monitor"
         self._add(kind, note.raised_at, note.vin, (note, self._vehicle_id(note.vin)), _note_data)
 
-    def _delivery(self, attempt: DeliveryAttempted) -> None:
-        self._add("delivery", attempt.at, attempt.vin, (attempt, self._vehicle_id(attempt.vin)),
-                  _delivery_data)  # fmt: skip
+    def _deliveries(self, batch: DeliveriesAttempted) -> None:
+        for attempt in batch.attempts:
+            vehicle_id = self._vehicle_id(attempt.vin)
+            self._add("delivery", attempt.at, attempt.vin, (attempt, vehicle_id), _delivery_data)
 
     def _clock(self, change: ClockChanged) -> None:
         clock = self.clock

@@ -28,7 +28,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
@@ -53,7 +53,7 @@ QUEUE_LIMIT = 10_000
 CLOSE_TIMEOUT = 1.0
 """Wall seconds the writer gets at exit to write what waits (a blocked pipe: not more)."""
 
-BATCH_LIMIT = 1_000
+BATCH_LIMIT = 2_000
 """Lines written at most in one batch."""
 
 BATCH_PAUSE = 0.005
@@ -185,11 +185,11 @@ class QueuedOutput(logging.Handler):
             if len(self.held) < self.limit:
                 self.held.append(record)
             else:
-                self.dropped += 1
+                self.dropped += _lines_in(record)
         elif self._closed:  # at exit: written here and now
             self._write_all([record])
         elif self._queue.qsize() >= self.limit:
-            self.dropped += 1
+            self.dropped += _lines_in(record)
         else:
             self._queue.put(record)
 
@@ -205,7 +205,8 @@ class QueuedOutput(logging.Handler):
     def _run(self) -> None:
         """Write what waits in batches: one write per run of lines for the same stream
         (order kept), then a pause of :data:`BATCH_PAUSE` so a busy server's lines gather
-        instead of waking this thread (and taking the GIL) once per line."""
+        instead of waking this thread (and taking the GIL) once per line; no pause while
+        more than a batch waits (a burst: the queue must not fill up)."""
         done = False
         while not done:
             batch = [self._queue.get()]
@@ -222,7 +223,7 @@ class QueuedOutput(logging.Handler):
                 self._write_all(records)
                 if self.dropped and self._queue.empty():
                     self._note_dropped(records[-1])
-            if not done:
+            if not done and len(batch) < BATCH_LIMIT:
                 time.sleep(BATCH_PAUSE)
 
     def _note_dropped(self, last: logging.LogRecord) -> None:
@@ -247,10 +248,11 @@ class QueuedOutput(logging.Handler):
                 self._put(stream, "".join(run), record)
                 run = []
             stream = target
-            try:
-                run.append(self.format(record) + "\n")
-            except Exception:
-                self.handleError(record)
+            for line in _expand(record):
+                try:
+                    run.append(self.format(line) + "\n")
+                except Exception:
+                    self.handleError(line)
         if run:
             self._put(stream, "".join(run), records[-1])
 
@@ -315,10 +317,39 @@ def log_line(
     if output is None or level < output.level:
         logger.log(level, msg, *args, extra={FIELDS: fields() if callable(fields) else fields})
         return
+    output.stamp_and_queue(_hot_record(logger.name, level, msg, args, fields))
+
+
+Line = tuple[str, tuple[Any, ...], Fields]
+"""One line: its message, the message's arguments, its fields."""
+
+
+def log_lines(logger: logging.Logger, level: int, lines: Sequence[Line]) -> None:
+    """Several lines at once, in order (the caller has checked the level): one record
+    carrying them all when only ``serve``'s output reads them (its writer makes each
+    line's record), else a record each (:func:`log_line`)."""
+    output = _only_output(logger)
+    if output is None or level < output.level or len(lines) < 2:
+        for msg, args, fields in lines:
+            log_line(logger, level, msg, args, fields)
+        return
+    msg, args, fields = lines[0]
+    record = _hot_record(logger.name, level, msg, args, fields)
+    record.__dict__[_MORE] = lines[1:]
+    output.stamp_and_queue(record)
+
+
+_MORE = "ccsim_more"
+"""A record's attribute holding the lines that follow it (:func:`log_lines`)."""
+
+
+def _hot_record(
+    name: str, level: int, msg: str, args: tuple[Any, ...], fields: Fields
+) -> logging.LogRecord:
     record = _new_record(logging.LogRecord)
     now = time.time()
     values = _RECORD.copy()
-    values["name"] = logger.name
+    values["name"] = name
     values["msg"] = msg
     values["args"] = args
     values["levelno"] = level
@@ -328,7 +359,29 @@ def log_line(
     values["relativeCreated"] = (now - _STARTED) * 1000
     values[FIELDS] = fields
     record.__dict__ = values
-    output.stamp_and_queue(record)
+    return record
+
+
+def _expand(record: logging.LogRecord) -> list[logging.LogRecord]:
+    """``record`` and a record for each line it carries (the same but for the message
+    and fields)."""
+    more: Sequence[Line] | None = record.__dict__.pop(_MORE, None)
+    if not more:
+        return [record]
+    records = [record]
+    for msg, args, fields in more:
+        line = _new_record(logging.LogRecord)
+        values = record.__dict__.copy()
+        values["msg"] = msg
+        values["args"] = args
+        values[FIELDS] = fields
+        line.__dict__ = values
+        records.append(line)
+    return records
+
+
+def _lines_in(record: logging.LogRecord) -> int:
+    return 1 + len(record.__dict__.get(_MORE) or ())
 
 
 _RECORD: dict[str, Any] = {

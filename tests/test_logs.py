@@ -356,3 +356,59 @@ def test_a_scenarios_set_up_lines_come_after_the_banner_not_before_ready(
     assert lines[0].startswith("ready ") and lines[4].startswith("API ")
     assert lines.index(setup.string) > 4
     assert "ccsim" not in stderr and "alice-pw" not in stdout and "fleet-secret" not in stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_batch_prints_one_line_per_event_in_order(
+    printed: Callable[..., Printed], ccsim_certs: Path, fmt: str
+) -> None:
+    """A batched webhook's attempts are written together (one record carrying the
+    batch's lines, expanded by the writer): still one line per event, in the order
+    raised, delivered at info or failed at warning with the next retry."""
+    served = printed("--log-format", fmt, "--no-life", "--start", "2026-01-05T06:00:00Z")
+    form = {"username": "demo@example.com", "password": "demo"}
+    served.token({**form, "client_id": "demo-client", "client_secret": "demo-secret"})
+    vin = served.call("GET", API + "/user/vehicles", params={"client_id": "demo-client"}).json()[
+        "_embedded"
+    ]["vehicles"][0]["vin"]
+    with WebhookReceiver(ccsim_certs) as hook:
+        # the first POST carries the first event alone (sent as it is raised), the second
+        # the next ten: it fails, and the events after it wait behind (same vehicle)
+        hook.respond_with(200, 503)
+        webhook = {"name": "app", "target": f"{hook.url}/in", "batch": {"size": 10}}
+        body = {"label": "app", "type": ["Remote"], "callback": {"webhook": webhook}}
+        answer = served.call("POST", API + "/user/callbacks?client_id=demo-client", body)
+        assert answer.status_code == 200, answer.text
+        raised = served.control(
+            "POST",
+            "/notifications",
+            {"callbackId": answer.json()["callbackId"], "vin": vin, "type": "Remote",
+             "remoteEvent": {"remoteActionId": "r1", "remoteType": "Horn",
+                             "eventStatus": {"type": "Done", "status": "Success"}},
+             "count": 25},
+        )  # fmt: skip
+        ids = raised["eventIds"]
+        served.control("POST", "/deliveries/wait-idle")
+        served.advance(3600)  # the failed events' retry
+        for event_id in (ids[1], ids[-1]):  # the retried batch, and the last one
+            served.wait_line(lambda line, e=event_id: e in line and "delivered" in line)
+    stdout, _ = served.stop()
+    lines = [line for line in stdout.splitlines() if "ccsim.delivery" in line]
+    if fmt == "json":
+        entries = [json.loads(line) for line in lines]
+        delivered = [e["event_id"] for e in entries if e["outcome"] == "delivered"]
+        failed = [e for e in entries if e["outcome"] == "failed"]
+        assert all(e["level"] == "WARNING" and e["next_retry"] for e in failed)
+        assert all(e["http_status"] == 503 and e["attempt"] == 1 for e in failed)
+    else:
+        ok = re.compile(r" INFO ccsim\.delivery event (\S+) .*: HTTP 200, attempt \d, delivered$")
+        retry = re.compile(
+            r" WARNING ccsim\.delivery event (\S+) .*: HTTP 503, attempt 1, next retry "
+        )
+        delivered = [m.group(1) for m in map(ok.search, lines) if m]
+        failed = [m.group(1) for m in map(retry.search, lines) if m]
+        assert failed == ids[1:11]
+    assert len(failed) == 10  # the second batch
+    assert sorted(delivered) == sorted(ids) and len(delivered) == 25  # one line per event
+    later = [i for i in ids[10:] if i in delivered]
+    assert [i for i in delivered if i in later] == later  # in the order raised

@@ -17,14 +17,14 @@ import logging
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from simulator.callbacks.channels import Attr, Channel, ChannelName
 from simulator.callbacks.model import Callback, CallbackStatus
 from simulator.callbacks.registry import CallbackRegistry
 from simulator.delivery.journal import DeadLetter, DeliveryJournal, DeliveryRecord, Outcome
-from simulator.delivery.journal_log import log_delivery
+from simulator.delivery.journal_log import log_deliveries
 from simulator.delivery.message import prepare
 from simulator.delivery.persist import DeliveryStore, StoredPending
 from simulator.delivery.retry import EXPIRED, GiveUp, next_attempt, reconnect_cap, schedule_of
@@ -38,7 +38,13 @@ from simulator.delivery.transports import (
     WebhookTransport,
     WebsocketTransport,
 )
-from simulator.events import CallbackChanged, DeliveryAttempted, EventBus, Notification
+from simulator.events import (
+    CallbackChanged,
+    DeliveriesAttempted,
+    DeliveryAttempted,
+    EventBus,
+    Notification,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -47,6 +53,10 @@ if TYPE_CHECKING:
     from simulator.ids import IdKind, Ids
 
 log = logging.getLogger("simulator.delivery")
+
+PIPELINE_MIN = 10
+"""Delivered batches of this many events or more are journalled while the next batch is
+sent; a smaller one at once (a task and a turn of the loop would cost more)."""
 
 
 class DeliveryEngine:
@@ -86,7 +96,7 @@ class DeliveryEngine:
         # delivered batches whose journal is written once the next send is on its way
         self._deferred: deque[tuple[list[tuple[Pending, Attempt | None]], Lane, float]] = deque()
         bus.subscribe(Notification, self.raise_notification)
-        bus.subscribe(DeliveryAttempted, log_delivery)  # the log lines: the same events
+        bus.subscribe(DeliveriesAttempted, log_deliveries)  # the log lines: the same events
         bus.subscribe(CallbackChanged, self._on_callback_changed)
 
     @property
@@ -253,12 +263,11 @@ class DeliveryEngine:
                     [StoredPending(item.seq, dead.lane, item.channel, 0, 0.0, now, dead.note)]
                 )
             note = dead.note
-            self._bus.publish(
-                DeliveryAttempted(
-                    event_id, note.callback_id, note.vin, note.type, dead.channel,
-                    self._address(note, dead.channel), now, "replayed", dead.attempts,
-                )
+            replayed = DeliveryAttempted(
+                event_id, note.callback_id, note.vin, note.type, dead.channel,
+                self._address(note, dead.channel), now, "replayed", dead.attempts,
             )  # fmt: skip
+            self._bus.publish(DeliveriesAttempted((replayed,)))
             self._pump(lane)
         return len(found)
 
@@ -346,9 +355,10 @@ class DeliveryEngine:
     # ------------------------------------------------------------ sending
     async def _drain(self, lane: Lane, batch: list[Pending], channel: Channel) -> None:
         """Send batch after batch while something is due: one send in flight per lane.
-        A delivered batch's journal is written while the next batch is on its way (still
-        in order: whatever the engine journals next writes it first)."""
-        sending = self._start_send(lane, batch, channel)
+        A delivered batch of :data:`PIPELINE_MIN` events or more has its journal written
+        while the next batch is on its way (still in order: whatever the engine journals
+        next writes it first)."""
+        sending: Awaitable[Attempt] = self._send_safely(lane, batch, channel)
         while True:
             try:
                 attempt = await sending
@@ -363,25 +373,21 @@ class DeliveryEngine:
                 return
             lane.task = asyncio.current_task()
             batch, channel = plan
-            sending = self._start_send(lane, batch, channel)
-            if self._deferred:
-                try:
-                    await asyncio.sleep(0)  # the next request goes out first
-                except asyncio.CancelledError:
-                    self._cancelled(lane, batch, sending)
-                    raise
-                self._flush()
+            if not self._deferred:
+                sending = self._send_safely(lane, batch, channel)
+                continue
+            sending = asyncio.ensure_future(self._send_safely(lane, batch, channel))
+            try:
+                await asyncio.sleep(0)  # the next request goes out first
+            except asyncio.CancelledError:
+                self._cancelled(lane, batch, sending)
+                raise
+            self._flush()
 
-    def _start_send(
-        self, lane: Lane, batch: list[Pending], channel: Channel
-    ) -> asyncio.Future[Attempt]:
-        return asyncio.ensure_future(self._send_safely(lane, batch, channel))
-
-    def _cancelled(
-        self, lane: Lane, batch: list[Pending], sending: asyncio.Future[Attempt]
-    ) -> None:
+    def _cancelled(self, lane: Lane, batch: list[Pending], sending: Awaitable[Attempt]) -> None:
         """The lane's task was cancelled: its send too, and its batch waits again."""
-        sending.cancel()
+        if isinstance(sending, asyncio.Future):
+            sending.cancel()
         lane.task = None
         if not lane.closed:
             self._scheduler.put_back(lane, batch)
@@ -425,7 +431,10 @@ class DeliveryEngine:
     def _succeeded(self, lane: Lane, batch: list[Pending], attempt: Attempt, now: float) -> None:
         lane.failures = 0
         lane.last_success = now
-        self._deferred.append(([(i, attempt) for i in batch], lane, now))
+        if len(batch) >= PIPELINE_MIN:
+            self._deferred.append(([(i, attempt) for i in batch], lane, now))
+        else:
+            self._log([(i, attempt) for i in batch], lane, Outcome.DELIVERED, now=now)
         if self._store is not None:
             self._store.remove_pending(i.seq for i in batch)
         callback = self._callback(lane)
@@ -539,10 +548,11 @@ class DeliveryEngine:
         the delivered batches whose journal waits."""
         if self._deferred:
             self._flush()
-        publish = self._bus.publish
+        add = self.journal.add
+        attempts = []
         for index, record in enumerate(records):
-            self.journal.add(record)
-            publish(
+            add(record)
+            attempts.append(
                 DeliveryAttempted(
                     record.event_id, record.callback_id, record.vin, record.type,
                     record.channel, record.target, record.at, record.outcome, record.attempt,
@@ -550,6 +560,7 @@ class DeliveryEngine:
                     next_retry[index] if next_retry is not None else None, record.batch_size,
                 )
             )  # fmt: skip
+        self._bus.publish(DeliveriesAttempted(tuple(attempts)))
         if self._store is not None:
             self._store.add_records(records)
 

@@ -13,13 +13,31 @@ import logging
 from typing import Any
 
 from simulator.delivery.journal import Outcome
-from simulator.events import DeliveryAttempted
-from simulator.logs import FIELDS, iso, log_line, redact_url
+from simulator.events import DeliveriesAttempted, DeliveryAttempted
+from simulator.logs import FIELDS, Line, iso, log_line, log_lines, redact_url
 
 log = logging.getLogger("ccsim.delivery")
 
 _GIVEN_UP = frozenset((Outcome.DEAD_LETTERED, Outcome.DROPPED, Outcome.UNDELIVERED))
 """Outcomes that end an event's delivery without success."""
+
+
+def log_deliveries(batch: DeliveriesAttempted) -> None:
+    """The bus handler: the lines of a journal write, in order (a batch's delivered or
+    failed attempts, all of one level, as one write of several lines)."""
+    attempts = batch.attempts
+    first = attempts[0] if attempts else None
+    if first is not None and len(attempts) > 1 and first.outcome in _ATTEMPTS:
+        level = logging.INFO if first.outcome == Outcome.DELIVERED else logging.WARNING
+        if all(a.outcome == first.outcome for a in attempts):
+            if log.isEnabledFor(level):
+                log_lines(log, level, [_attempt_line(a) for a in attempts])
+            return
+    for attempt in attempts:
+        log_delivery(attempt)
+
+
+_ATTEMPTS = frozenset((Outcome.DELIVERED, Outcome.FAILED))
 
 
 def log_delivery(event: DeliveryAttempted) -> None:
@@ -53,6 +71,12 @@ def _answer(http_status: int | None, error: str | None, ok: bool) -> str:
 def log_attempt(event: DeliveryAttempted) -> None:
     """An attempt for one event: delivered, or failed with its ``next_retry`` (None: no
     more tries)."""
+    msg, args, fields = _attempt_line(event)
+    ok = event.outcome == Outcome.DELIVERED
+    log_line(log, logging.INFO if ok else logging.WARNING, msg, args, fields)
+
+
+def _attempt_line(event: DeliveryAttempted) -> Line:
     next_retry = event.next_retry
     target = redact_url(event.target)
     ok = event.outcome == Outcome.DELIVERED
@@ -81,11 +105,11 @@ def log_attempt(event: DeliveryAttempted) -> None:
             "type": event.type,
         }
 
-    log_line(
-        log, logging.INFO if ok else logging.WARNING,
+    return (
         "event %s callback=%s -> %s: %s, attempt %d, %s",
-        (event.event_id, event.callback_id, target, answer, event.attempt, after), fields,
-    )  # fmt: skip
+        (event.event_id, event.callback_id, target, answer, event.attempt, after),
+        fields,
+    )
 
 
 def log_given_up(event: DeliveryAttempted) -> None:
