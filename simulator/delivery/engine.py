@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import ssl
 import time
@@ -383,6 +384,7 @@ class DeliveryEngine:
                 self._cancelled(lane, batch, sending)
                 raise
             self._flush()
+            self._prepare_ahead(lane, channel)
 
     def _cancelled(self, lane: Lane, batch: list[Pending], sending: Awaitable[Attempt]) -> None:
         """The lane's task was cancelled: its send too, and its batch waits again."""
@@ -409,16 +411,41 @@ class DeliveryEngine:
         return current.attributes if current is not None else ()
 
     async def _send(self, lane: Lane, batch: list[Pending], channel: Channel) -> Attempt:
-        """Prepare the batch's messages, and send them on the lane's transport."""
+        """Prepare the batch's messages (or take those made ahead), and send them on the
+        lane's transport."""
         callback = self._callback(lane)
         label = callback.label if callback is not None else None
-        items = [
-            prepare(i.note, lane.channel, self._base(lane, callback, i.note), lane.callback_id,
-                    label)
-            for i in batch
-        ]  # fmt: skip
+        items = []
+        for item in batch:
+            ready, made_for = item.ready, item.ready_for
+            item.ready = item.ready_for = None
+            if (
+                ready is None
+                or made_for is None
+                or made_for[0] is not channel
+                or made_for[1] != label
+            ):
+                base = self._base(lane, callback, item.note)
+                ready = prepare(item.note, lane.channel, base, lane.callback_id, label)
+            items.append(ready)
         outgoing = Outgoing(lane.key, channel, items, label or "")
         return await self._transports[lane.channel].send(outgoing)
+
+    def _prepare_ahead(self, lane: Lane, channel: Channel) -> None:
+        """Make the next batch's messages and their JSON while this one is in flight
+        (``_send`` takes them if the channel and label are still the same)."""
+        if lane.channel == "pushnotif" or lane.callback_id is None:
+            return
+        callback = self._callback(lane)
+        if callback is None:
+            return
+        label = callback.label
+        base = self._base(lane, callback, lane.queue[0].note) if lane.queue else ()
+        for item in itertools.islice(lane.queue, channel.limit):
+            if item.ready is None:
+                item.ready = prepare(item.note, lane.channel, base, lane.callback_id, label,
+                                     encode=True)  # fmt: skip
+                item.ready_for = (channel, label)
 
     # ------------------------------------------------------------ outcomes
     def _finish(self, lane: Lane, batch: list[Pending], attempt: Attempt) -> None:

@@ -147,6 +147,7 @@ class Prepared:
     message: dict[str, Any]
     attributes: list[Attr]
     variables: Mapping[str, str]
+    text: str | None = None  # the message as compact JSON, when made ahead of the send
 
 
 _NO_VARIABLES: Mapping[str, str] = {}
@@ -158,13 +159,22 @@ def prepare(
     base: tuple[Attr, ...],
     callback_id: str | None,
     label: str | None,
+    *,
+    encode: bool = False,
 ) -> Prepared:
     """``note`` as ``channel`` sends it: ``base`` the channel's own attributes, merged with
-    the event's overrides; ``label`` the callback's (``$CallbackLabel``)."""
+    the event's overrides; ``label`` the callback's (``$CallbackLabel``); ``encode``: with
+    its JSON text made now."""
     merged = channel_attributes(base, note, channel)
     known = variables(note, callback_id, label) if merged else _NO_VARIABLES
     body = [a for a in merged if a.type == "Body"] if merged else []
-    return Prepared(note, build_message(note, callback_id, body, known), merged, known)
+    message = build_message(note, callback_id, body, known)
+    return Prepared(note, message, merged, known, compact_json(message) if encode else None)
+
+
+def compact_json(value: Any) -> str:
+    """The JSON a target receives (no spaces)."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 # ------------------------------------------------------------------ push (FCM basic template)
@@ -199,9 +209,7 @@ def push_message(
     for attr in header_attrs:
         value = expand(attr.value, known)
         (keywords if attr.key in PUSH_KEYWORDS else data)[attr.key] = value
-    data["mph_message"] = base64.b64encode(
-        json.dumps(message, separators=(",", ":")).encode()
-    ).decode("ascii")
+    data["mph_message"] = base64.b64encode(compact_json(message).encode()).decode("ascii")
     push: dict[str, Any] = {"name": callback_label, "data": data, "token": device}
     if not _truthy(keywords.get("disableNotificationPayload", "false")):
         notification = {

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simulator.callbacks.channels import ChannelName
+from simulator.delivery.message import Prepared
 from simulator.delivery.retry import outlived
 from simulator.events import Notification
 
@@ -36,6 +37,10 @@ class Pending:
     attempts: int = 0
     not_before: float = 0.0
     since: float = 0.0  # start of the retention window (raised, or replayed)
+    # its message made ahead, while an earlier batch was in flight, and for what: the
+    # channel (the object: a replaced callback has new ones) and the callback's label
+    ready: Prepared | None = None
+    ready_for: tuple[object, str | None] | None = None
 
 
 @dataclass(slots=True, eq=False)

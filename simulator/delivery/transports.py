@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import ssl
 import time
@@ -26,7 +25,7 @@ import aiohttp
 from simulator.callbacks.attributes import owned_header
 from simulator.callbacks.channels import Channel, PushChannel
 from simulator.callbacks.variables import expand
-from simulator.delivery.message import Prepared, push_message
+from simulator.delivery.message import Prepared, compact_json, push_message
 
 log = logging.getLogger("simulator.delivery")
 
@@ -57,13 +56,15 @@ class Transport(Protocol):
     async def send(self, outgoing: Outgoing) -> Attempt: ...
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
-def _payload(outgoing: Outgoing) -> Any:
+def _text(outgoing: Outgoing) -> str:
+    """The body: one message, or an array when the channel batches (made of the texts
+    encoded ahead when every message has one: the same JSON)."""
     items = outgoing.items
-    return [p.message for p in items] if outgoing.channel.batched else items[0].message
+    batched = outgoing.channel.batched
+    if all(p.text is not None for p in items):
+        texts = [p.text or "" for p in items]
+        return "[" + ",".join(texts) + "]" if batched else texts[0]
+    return compact_json([p.message for p in items] if batched else items[0].message)
 
 
 class HttpClient:
@@ -153,7 +154,7 @@ class WebhookTransport:
     async def send(self, outgoing: Outgoing) -> Attempt:
         target = outgoing.channel.address
         headers, query = self._request_attributes(outgoing)
-        body = _dumps(_payload(outgoing)).encode()
+        body = _text(outgoing).encode()
         # the engine alone frames the body: aiohttp derives Content-Length from these
         # bytes and Host from the target, and no Transfer-Encoding or Expect is set
         headers["Content-Type"] = "application/json"
@@ -237,7 +238,7 @@ class WebsocketTransport:
 
     async def send(self, outgoing: Outgoing) -> Attempt:
         target = outgoing.channel.address
-        text = _dumps(_payload(outgoing))
+        text = _text(outgoing)
         started = time.perf_counter()
         try:
             connection = self._connections.get(outgoing.lane)
