@@ -25,6 +25,7 @@ from simulator.api.http import OPENAPI_DOCUMENT, SIM, error_body, error_response
 from simulator.api.journal import RequestRecord, redact_target
 from simulator.auth.routes import create_app as create_auth_app
 from simulator.config import Settings
+from simulator.control.app import check_control_request
 from simulator.control.app import create_app as create_control_app
 from simulator.control.openapi import openapi_document
 from simulator.errors import ApiError, ErrorCode
@@ -42,12 +43,13 @@ from simulator.paths import API_PREFIX, AUTH_PREFIX, CONTROL_PREFIX
 from simulator.scenario.live import play_live
 from simulator.store import Simulator
 from simulator.tls import CertStore, TlsConnections
-from simulator.ui.web import UI_PATH, add_ui_routes, local_only
+from simulator.ui.web import UI_PATH, add_ui_routes, check_local_request
 
 log = logging.getLogger("simulator")
 http_log = logging.getLogger("ccsim.http")
 
 _ADVANCE_PATH = CONTROL_PREFIX + "/clock/advance"
+_CONTROL_TREE = CONTROL_PREFIX + "/"
 """The request that moves a manual clock: logged as one clock change once answered."""
 
 SHUTDOWN_TIMEOUT = 60.0
@@ -78,13 +80,34 @@ def _from_http_exception(exc: web.HTTPException) -> ApiError:
 
 RawHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
+
+def _error_answer(
+    exc: Exception, request_id: str, now: datetime
+) -> tuple[web.StreamResponse, int | None]:
+    """The answer to a request that raised ``exc`` (called in its ``except`` block), and
+    its error code (None for a redirect)."""
+    if isinstance(exc, web.HTTPException) and exc.status < 400:
+        return web.Response(status=exc.status, headers=exc.headers), None
+    if isinstance(exc, ApiError):
+        error = exc
+    elif isinstance(exc, web.HTTPException):
+        error = _from_http_exception(exc)
+    else:
+        log.exception("unexpected error, request id %s", request_id)
+        error = ApiError(ErrorCode.UNEXPECTED, f"unexpected error, request id {request_id}")
+    return error_response(error, request_id, now), int(error.code)
+
+
 _PLAIN_TARGETS = 4096
 """Request targets remembered as needing no redaction (the same few paths come again)."""
 
 
-def instrument(app: web.Application, handler: RawHandler, *, faults: bool = True) -> RawHandler:
-    """Wrap the app's request handler: request id, API fault rules (``faults``), one JSON
-    error shape, the journal, the request's log line.
+def instrument(
+    app: web.Application, handler: RawHandler, *, faults: bool = True, local: bool = False
+) -> RawHandler:
+    """Wrap the app's request handler: request id, the ``--ui-port`` listener's guard
+    (``local``), the control API's checks, API fault rules (``faults``), one JSON error
+    shape, the journal, the request's log line.
 
     It sits around the whole app (routing included, so 404 and 405 pass
     through it too) instead of being a middleware: same effect, less per-request
@@ -108,29 +131,19 @@ def instrument(app: web.Application, handler: RawHandler, *, faults: bool = True
         error_code: int | None = None
         response: web.StreamResponse
         try:
+            if local:
+                check_local_request(request)
+            path = request.rel_url.path_safe  # as the router matches it
+            if path.startswith(_CONTROL_TREE) or path == CONTROL_PREFIX:
+                check_control_request(request, sim.settings.control_token_digest)
             if faults and sim.faults.rules:
                 response = await with_faults(request, handler, sim)
             else:
                 response = await handler(request)
-        except ApiError as exc:
-            error_code = int(exc.code)
-            response = error_response(exc, request_id, clock.now())
-        except web.HTTPException as http_exc:
-            if http_exc.status < 400:
-                response = web.Response(status=http_exc.status, headers=http_exc.headers)
-            else:
-                mapped = _from_http_exception(http_exc)
-                error_code = int(mapped.code)
-                response = error_response(mapped, request_id, clock.now())
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("unexpected error, request id %s", request_id)
-            unexpected = ApiError(
-                ErrorCode.UNEXPECTED, f"unexpected error, request id {request_id}"
-            )
-            error_code = int(unexpected.code)
-            response = error_response(unexpected, request_id, clock.now())
+        except Exception as exc:  # every failure answers in the API's error shape
+            response, error_code = _error_answer(exc, request_id, clock.now())
         response.headers["X-Request-Id"] = request_id
         target = plain_targets.get(raw_path)
         if target is None:
@@ -191,7 +204,7 @@ def create_app(sim: Simulator) -> web.Application:
 def create_ui_app(sim: Simulator) -> web.Application:
     """The ``--ui-port`` listener's app: the live view and the control API (same
     handlers, same control token), to loopback ``Host`` names only."""
-    app = web.Application(client_max_size=sim.settings.max_body_bytes, middlewares=[local_only])
+    app = web.Application(client_max_size=sim.settings.max_body_bytes)  # guard: instrument()
     app[SIM] = sim
     document: Callable[[], dict[str, Any]] = openapi_document
     app[OPENAPI_DOCUMENT] = document
@@ -229,7 +242,7 @@ async def _start_ui(sim: Simulator, settings: Settings) -> UiListener | None:
     runner = web.AppRunner(create_ui_app(sim), access_log=None, handle_signals=False)
     await runner.setup()
     try:
-        server, protocols = _api_server(runner, settings, faults=False)
+        server, protocols = _api_server(runner, settings, faults=False, local=True)
         listener = await asyncio.get_running_loop().create_server(
             protocols, settings.ui_host, settings.ui_port
         )
@@ -359,7 +372,7 @@ class _TooManyConnections(asyncio.Protocol):
 
 
 def _api_server(
-    runner: web.AppRunner, settings: Settings, *, faults: bool = True
+    runner: web.AppRunner, settings: Settings, *, faults: bool = True, local: bool = False
 ) -> tuple[web.Server, _Protocols]:
     """The HTTP server of the API's connections: the set-up ``runner``'s app handler and
     request factory, wrapped by :func:`instrument` (the API fault rules act on the API
@@ -374,7 +387,7 @@ def _api_server(
         "keepalive_timeout": settings.keepalive_timeout,
     }
     server = web.Server(
-        instrument(runner.app, plain.request_handler, faults=faults),
+        instrument(runner.app, plain.request_handler, faults=faults, local=local),
         request_factory=plain.request_factory,
         handler_cancellation=plain.handler_cancellation,
         **options,

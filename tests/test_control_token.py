@@ -102,3 +102,17 @@ def test_served_process_reads_the_environment(ccsim_certs: Path) -> None:
         assert session.get(url, timeout=30).status_code == 401
         opened = session.get(url, timeout=30, headers={"Authorization": f"Bearer {SECRET}"})
         assert opened.status_code == 200
+
+
+def test_unknown_control_paths_and_methods_need_the_token_too(guarded: ThreadedSimulator) -> None:
+    """The token is checked before routing: without it, a control path that does not
+    exist, a wrong method or a percent-encoded path says nothing but 401."""
+    for method, path in (("GET", "/no-such-thing"), ("DELETE", "/clock"), ("GET", "/%63lock"),
+                         ("GET", "")):  # fmt: skip
+        answer = _control(guarded, path, method=method)
+        assert answer.status_code == 401, (method, path, answer.text)
+        assert answer.json()["code"] == 40103
+    opened = {"Authorization": f"Bearer {SECRET}"}
+    assert _control(guarded, "/no-such-thing", headers=opened).status_code == 404
+    assert _control(guarded, "/clock", method="DELETE", headers=opened).status_code == 405
+    assert _control(guarded, "/%63lock", headers=opened).status_code == 200

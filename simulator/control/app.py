@@ -12,7 +12,6 @@ from pydantic import ConfigDict, Field, model_validator
 
 from simulator.api.http import (
     OPENAPI_DOCUMENT,
-    Handler,
     json_response,
     model_response,
     read_model,
@@ -49,7 +48,7 @@ from simulator.control.scenario import SCENARIO_OPERATIONS
 from simulator.errors import ApiError, ErrorCode, InvalidField, NotFound
 from simulator.scenario import ClientSpec, Scenario, UserSpec, VehicleSpec
 from simulator.scenario.live import PLAYER_TOKEN_DIGEST
-from simulator.ui.web import same_origin_writes
+from simulator.ui.web import foreign_origin
 
 _J = "application/json"
 _Q: Location = "query"
@@ -657,12 +656,20 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
-@web.middleware
-async def require_control_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """With ``--control-token``, every control call needs ``Authorization: Bearer <token>``
-    (that token, or the scenario player's own: both compared by SHA-256 in constant time)."""
-    digest = sim_of(request).settings.control_token_digest
-    if digest is not None:
+def check_control_request(request: web.BaseRequest, digest: bytes | None) -> None:
+    """What every control call passes before its handler (and before a 404 or 405 of a
+    control path, as a sub-app's middleware would): a write from another origin is
+    refused (a page of another site, in a browser holding the client certificate or on
+    the UI port), and with ``--control-token`` the call needs ``Authorization: Bearer
+    <token>`` (that token, or the scenario player's own: both compared by SHA-256 in
+    constant time).  Called by the server's request wrapper: a middleware on the control
+    sub-app would make aiohttp run its middleware machinery for every request of the
+    server, the simulated API's too."""
+    if foreign_origin(request):
+        raise ApiError(
+            ErrorCode.FOREIGN_REQUEST, "a write from another origin is refused", debug="Origin"
+        )
+    if digest is not None:  # the settings' control_token_digest
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         given = control_token_digest(token.strip()) if scheme.lower() == "bearer" else None
         # both comparisons always run: the time taken does not tell which one matched
@@ -676,10 +683,9 @@ async def require_control_token(request: web.Request, handler: Handler) -> web.S
                 debug="Authorization",
                 headers={"WWW-Authenticate": 'Bearer realm="simulator-control"'},
             )
-    return await handler(request)
 
 
 def create_app() -> web.Application:
-    app = web.Application(middlewares=[same_origin_writes, require_control_token])
+    app = web.Application()  # its checks: check_control_request, run by the server
     add_routes(app, OPERATIONS)
     return app

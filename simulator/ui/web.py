@@ -10,7 +10,6 @@ from typing import Final
 
 from aiohttp import web
 
-from simulator.api.http import Handler
 from simulator.errors import ApiError, ErrorCode
 
 UI_PATH: Final = "/simulator/ui/"
@@ -109,21 +108,10 @@ def _refused(message: str, debug: str) -> ApiError:
     return ApiError(ErrorCode.FOREIGN_REQUEST, message, debug=debug)
 
 
-@web.middleware
-async def local_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The ``--ui-port`` listener's guard: 403 to a ``Host`` that is not a loopback name
-    (a DNS-rebound page) and to a write from another origin."""
+def check_local_request(request: web.BaseRequest) -> None:
+    """The ``--ui-port`` listener's guard, before anything else: 403 to a ``Host`` that is
+    not a loopback name (a DNS-rebound page) and to a write from another origin."""
     if host_name(request.headers.get("Host", "")) not in LOOPBACK_HOSTS:
         raise _refused("this listener only answers to localhost, 127.0.0.1 or [::1]", "Host")
     if foreign_origin(request):
         raise _refused("a write from another origin is refused", "Origin")
-    return await handler(request)
-
-
-@web.middleware
-async def same_origin_writes(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The control API on any listener: 403 to a write from another origin (a page of
-    another site, in a browser holding the client certificate or on the UI port)."""
-    if foreign_origin(request):
-        raise _refused("a write from another origin is refused", "Origin")
-    return await handler(request)
