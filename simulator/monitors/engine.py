@@ -31,7 +31,18 @@ from simulator.errors import InvalidField, NotFound
 from simulator.events import CallbackChanged, EventBus, Notification, VehicleSample
 from simulator.fleet.enums import IgnitionType, PrivacyState
 from simulator.fleet.models import Vehicle
-from simulator.monitors.pack import CHANGE, DATA, STEP, TIME, ZONE, Pack, data_reads
+from simulator.monitors.pack import (
+    CHANGE,
+    DATA,
+    STEP,
+    TIME,
+    WINDOWS,
+    ZONE,
+    ZONES,
+    Pack,
+    Row,
+    data_reads,
+)
 from simulator.monitors.params import MAX_MONITORS, DataSpec, MonitorSpec, parse_monitor
 from simulator.monitors.persist import MonitorStore
 from simulator.monitors.triggers import (
@@ -392,15 +403,53 @@ class MonitorEngine:
         raised.  ``changed``: the data fields that may have changed since its previous
         sample (None: any); a data trigger whose field did not change keeps its value.
 
-        What the one-trigger monitors read (where the vehicle is, whether it is in use)
-        is read once for all of them, and read again after an event (whoever hears it
-        might change the vehicle, or its monitors: the rest are then stepped as they
-        now are)."""
-        raised = 0
+        The pack's guards (see :mod:`simulator.monitors.pack`) leave out the monitors of
+        zones and windows that cannot change: the vehicle is within its zones' reach
+        (or does not say where it is), and within its windows' span and as in use as
+        when they were evaluated.  Zones evaluated, the vehicle is anchored where it is;
+        windows evaluated, their span is kept.  What the one-trigger monitors read is
+        read once for all; after an event every monitor left is evaluated as it now is
+        (whoever heard it might have changed the vehicle or its monitors), and the
+        guards are dropped when the vehicle moved or changed use meanwhile."""
         self.evaluations += pack.count
-        located, lon, lat, in_use = _inputs(vehicle)
+        inputs = located, lon, lat, in_use = _inputs(vehicle)
+        ok = ZONES | WINDOWS
+        if located:
+            dx = (lon - pack.lon0) * pack.cos0
+            dy = lat - pack.lat0
+            if dx * dx + dy * dy > pack.reach2:
+                ok = WINDOWS
+        if in_use is not pack.in_use or (in_use and not pack.t_lo <= t < pack.t_hi):
+            ok &= ZONES
+        raised = self._rows(vehicle, pack, pack.subsets[ok], t, changed, ok, *inputs)
+        if ok == ZONES | WINDOWS and not raised:
+            return raised
+        if raised and _inputs(vehicle) != inputs:  # a listener moved it, or used it
+            pack.reach2 = -1.0
+            pack.in_use = None
+            return raised
+        if not ok & ZONES:
+            pack.anchor(lon, lat)
+        if not ok & WINDOWS:
+            pack.timed(in_use)
+        return raised
+
+    def _rows(
+        self,
+        vehicle: Vehicle,
+        pack: Pack,
+        rows: tuple[Row, ...],
+        t: float,
+        changed: frozenset[str] | None,
+        ok: int,
+        located: bool,
+        lon: float,
+        lat: float,
+        in_use: bool,
+    ) -> int:
+        """Step ``rows`` of ``pack`` (see :meth:`_evaluate`); the events raised."""
+        raised = 0
         sides, active, boxes = pack.sides, pack.active, pack.boxes
-        rows = iter(pack.rows)
         now: bool
         for row in rows:
             kind = row[0]
@@ -449,9 +498,10 @@ class MonitorEngine:
                 _, i, monitor, data, name = row
                 now = pulse = (changed is None or name in changed) and monitor.step(vehicle, t)
             else:
-                _, i, monitor, reads = row
-                if reads is not None and changed is not None and reads.isdisjoint(changed):
-                    continue  # data triggers whose fields kept their values
+                _, i, monitor, reads, mask = row
+                kept = not reads or (changed is not None and reads.isdisjoint(changed))
+                if reads is not None and kept and not mask & ~ok:
+                    continue  # its data kept their values, its zones and windows guarded
                 now = monitor.step(vehicle, t)
                 pulse = now and bool(monitor.pulses) and monitor.pulsed()
             if now == active[i] and not pulse:
@@ -459,10 +509,10 @@ class MonitorEngine:
             active[i] = now
             self._transition(monitor, vehicle, t, now)
             raised += now
+            rest = pack.rows[i + 1 :]  # all of them, as they now are
             if self._packs.get(vehicle.id) is not pack:  # a listener changed its monitors
-                return raised + self._step_all(vehicle, [row[2] for row in rows], t)
-            located, lon, lat, in_use = _inputs(vehicle)
-            changed = None  # and may have changed its data
+                return raised + self._step_all(vehicle, [row[2] for row in rest], t)
+            return raised + self._rows(vehicle, pack, rest, t, None, 0, *_inputs(vehicle))
         return raised
 
     def _step_all(self, vehicle: Vehicle, monitors: Sequence[Monitor], t: float) -> int:

@@ -67,6 +67,23 @@ differences :meth:`Circle.inside` compares with the same bounds (some 1e-14 degr
 _ON_EDGE_DEG = 1e-12
 """A point this close (in degrees, about 0.1 µm) to a polygon edge lies on it."""
 
+_REACH_CAP_KM = 20.0
+"""The largest reach :meth:`Circle.reach_deg` and :meth:`Polygon.reach_deg` give."""
+_REACH_PAD_KM = 0.001
+"""Taken off every reach (1 m, after a relative 1e-3): far more than the rounding of the
+distances and of :meth:`inside`'s comparisons (some 1e-9 km), so that a reach is never
+too long."""
+_REACH_MAX_LAT = 80.0
+"""Beyond this latitude there is no reach (the projection's scale changes too fast)."""
+
+
+def _reach_scale(lat: float, band_deg: float) -> tuple[float, float]:
+    """``(cos(lat), kmax)``: kmax bounds ``cos(lat') / cos(lat)`` (and 1) for every
+    ``lat'`` within ``band_deg`` of ``lat``."""
+    c = cos(lat * _RAD)
+    nearest = max(0.0, abs(lat) - band_deg - 1e-9)  # the latitude of the band nearest 0
+    return c, max(1.0, cos(nearest * _RAD) / c * (1.0 + _SAFE))
+
 
 def _check_lon_lat(lon: float, lat: float, what: str) -> None:
     if not (isfinite(lon) and -180.0 <= lon <= 180.0):
@@ -114,6 +131,7 @@ class Circle:
         "_no_in",
         "_no_out",
         "_no_r",
+        "_rk",
         "_yes_in",
         "_yes_out",
         "_yes_r",
@@ -194,6 +212,10 @@ class Circle:
             ),
         )
 
+        # what reach_deg() reads: the centre, cos(lat), the thresholds of the sides
+        inner = radius_km - margin if self._a_in >= 0.0 else -1.0  # -1: never entered
+        self._rk = array("d", (lon, lat, cos(lat * _RAD), radius_km + margin, inner))
+
     def __repr__(self) -> str:
         return f"Circle(lon={self.lon!r}, lat={self.lat!r}, radius_km={self.radius_km!r})"
 
@@ -234,6 +256,39 @@ class Circle:
     def distance_to_border_km(self, lon: float, lat: float) -> float:
         """Unsigned great-circle distance from the point to the circle's border."""
         return abs(haversine_km(self._lon, self._lat, lon, lat) - self.radius_km)
+
+    def reach_deg(self, lon: float, lat: float, side: bool) -> float:
+        """How far a vehicle whose side is ``side`` at ``(lon, lat)`` can go with
+        :meth:`inside` keeping that side: within ``r`` (the result) of the point in its
+        equirectangular plane (``(Δlon·cos(lat))² + Δlat² <= r²``, degrees), the side
+        cannot change.  Negative: no such guarantee (near a pole, or on the wrong side).
+
+        Inside, the side changes beyond ``radius + margin`` (great circle) from the
+        centre, outside within ``radius - margin``: the distance from the point to that
+        threshold, less a relative 1e-3 and 1 m.  The plane's distance ``ρ`` bounds the
+        great-circle one: its haversine term ``a <= k·(u² + cos(lat)²·v²)`` with ``k``
+        the largest ``cos(lat')/cos(lat)`` over the band of latitudes within reach (see
+        ``__init__``), so the result is the great-circle reach over ``sqrt(k)``.
+        """
+        if abs(lat) > _REACH_MAX_LAT:
+            return -1.0
+        lon0, lat0, cos0, outer, inner = self._rk
+        s = sin((lat - lat0) * _HALF_RAD)
+        t = sin((lon - lon0) * _HALF_RAD)
+        a = s * s + cos(lat * _RAD) * cos0 * t * t
+        d = 2.0 * EARTH_RADIUS_KM * asin(sqrt(a if a < 1.0 else 1.0))  # haversine_km
+        if side:
+            km = outer - d
+        elif inner < 0.0:
+            km = _REACH_CAP_KM  # never entered from outside
+        else:
+            km = d - inner
+        km = min(km, _REACH_CAP_KM) * (1.0 - 1e-3) - _REACH_PAD_KM
+        if km <= 0.0:
+            return -1.0
+        deg = km / KM_PER_DEG
+        _, kmax = _reach_scale(lat, deg)
+        return deg / sqrt(kmax)
 
     def inside(self, lon: float, lat: float, previous: bool | None) -> bool:
         """Containment with hysteresis (see the module docstring)."""
@@ -286,6 +341,7 @@ class Polygon:
 
     __slots__ = (
         "_box",
+        "_edges",
         "_lat_hi",
         "_lat_lo",
         "_lon_hi",
@@ -357,6 +413,7 @@ class Polygon:
             near += (min(ax, bx) - dlon, max(ax, bx) + dlon, min(ay, by) - dlat)
             near += (max(ay, by) + dlat, ax, ay, dx, dy)
         self._near_segs = array("d", near)
+        self._edges = array("d", [v for ax, ay, _bx, _by, dx, dy in segs for v in (ax, ay, dx, dy)])
 
         # Slabs: between consecutive distinct vertex latitudes, the edges that
         # span the whole slab, each as (x at ya, ya, dx/dy).  _slabs[j] is the
@@ -451,3 +508,55 @@ class Polygon:
             if d2 < best:
                 best = d2
         return sqrt(best) * KM_PER_DEG
+
+    def reach_deg(self, lon: float, lat: float, side: bool) -> float:
+        """How far a vehicle whose side is ``side`` at ``(lon, lat)`` can go with
+        :meth:`inside` keeping that side, as :meth:`Circle.reach_deg` (degrees of the
+        point's equirectangular plane; negative: no guarantee).
+
+        With ``g`` the distance from the point to the border in that plane (as
+        :meth:`distance_to_border_km`) and ``m`` the margin: on the side its even-odd
+        test gives, the vehicle keeps its side until it is beyond the border by more
+        than the margin, so ``g + m/k``; on the other side (in the margin band) it keeps
+        it while within the margin of the border, so ``m/k - g``.  ``k`` bounds how much
+        :meth:`_near`'s plane (scaled by the cosine of the vehicle's latitude) stretches
+        distances against this one, over the band of latitudes within reach.  Then less
+        a relative 1e-3 and 1 m.
+        """
+        if abs(lat) > _REACH_MAX_LAT:
+            return -1.0
+        if not side and (lat < self._xlat_lo - 1.0 or lat > self._xlat_hi + 1.0):
+            return _REACH_CAP_KM / KM_PER_DEG * 0.5  # outside, a degree or more away
+        c = cos(lat * _RAD)
+        best = inf
+        n = iter(self._edges)
+        for ax, ay, dx, dy in zip(n, n, n, n, strict=False):
+            px = (lon - ax) * c
+            py = lat - ay
+            ex = dx * c
+            t = px * ex + py * dy
+            if t <= 0.0:
+                d2 = px * px + py * py
+            else:
+                l2 = ex * ex + dy * dy
+                if t >= l2:
+                    qx = px - ex
+                    qy = py - dy
+                    d2 = qx * qx + qy * qy
+                else:
+                    cross = px * dy - py * ex
+                    d2 = cross * cross / l2
+            if d2 < best:
+                best = d2
+        g = sqrt(best)
+        odd = False
+        slab = iter(self._slabs[bisect_right(self._ys, lat)])
+        for xa, ya, s in zip(slab, slab, slab, strict=False):
+            if lon < xa + (lat - ya) * s:
+                odd = not odd
+        m = self.margin_km / KM_PER_DEG
+        cap = _REACH_CAP_KM / KM_PER_DEG
+        _, kmax = _reach_scale(lat, min(g + m, cap))
+        deg = g + m / kmax if odd == side else m / kmax - g
+        deg = min(deg, cap) * (1.0 - 1e-3) - _REACH_PAD_KM / KM_PER_DEG
+        return deg if deg > 0.0 else -1.0

@@ -18,15 +18,36 @@ first sample after its monitors changed (so its parts are allocated together):
 
 The objects stay the truth: any change of a vehicle's monitors (created, replaced,
 paused, resumed, deleted, evaluated elsewhere) drops its pack, rebuilt from them.
+
+Guards: most samples change nothing a zone or a time window looks at, and reading the
+rows of those monitors at all costs most of what they cost.  A pack keeps, for its
+vehicle as a whole:
+
+- an anchor (where its zones were last evaluated) and a reach: within it, in the
+  anchor's equirectangular plane, no zone of the vehicle can change side (the least
+  :meth:`~simulator.monitors.geometry.Circle.reach_deg` of its zones, computed when they
+  were evaluated there); negative when not known (a pack just built, a side unknown);
+- the instants within which every time window of the vehicle keeps its answer
+  (``t_lo <= t < t_hi``) and whether the vehicle was in use then (None: not known).
+
+A sample that stays within both evaluates the rows of :attr:`subsets` ``[3]``: neither
+its one-zone or one-window monitors nor the two-trigger ones made only of zones and
+windows (the data rows, and those mixing data with zones or windows, which are then
+stepped only when a field they read changed).  ``subsets[1]`` skips the zones only,
+``subsets[2]`` the windows only, ``subsets[0]`` is every row.  The engine re-anchors
+after evaluating the zones, and drops a guard when an event's listener moved the
+vehicle (or put it in use) in the middle of a sample.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
+from math import cos, inf, pi, sqrt
 from typing import TYPE_CHECKING, Any
 
 from simulator.monitors.params import DataSpec
+from simulator.monitors.triggers import DataEval, TimeEval, ZoneEval
 
 if TYPE_CHECKING:
     from simulator.monitors.engine import Monitor
@@ -37,6 +58,10 @@ monitor of one trigger whose expression is its name, inline: a zone, a time wind
 data comparison, an ``onChange`` data trigger with no ``previous`` rule."""
 
 _SIDE = {None: 2, False: 0, True: 1}
+_RAD = pi / 180.0
+ZONES, WINDOWS = 1, 2
+"""The guards of a sample (bits): the vehicle is within its zones' reach, within its
+time windows' span."""
 
 Row = tuple[Any, ...]
 
@@ -44,7 +69,24 @@ Row = tuple[Any, ...]
 class Pack:
     """The running monitors of one vehicle as :meth:`MonitorEngine._evaluate` reads them."""
 
-    __slots__ = ("active", "boxes", "count", "rows", "sides")
+    __slots__ = (
+        "active",
+        "balls",
+        "boxes",
+        "cos0",
+        "count",
+        "in_use",
+        "lat0",
+        "lon0",
+        "reach2",
+        "rows",
+        "sides",
+        "subsets",
+        "t_hi",
+        "t_lo",
+        "windows",
+        "zones",
+    )
 
     def __init__(self, monitors: Sequence[Monitor]) -> None:
         self.count = len(monitors)  # paused ones included: evaluations counted as before
@@ -60,6 +102,88 @@ class Pack:
             else:
                 boxes.extend((0.0,) * 8)
         self.boxes = boxes
+        zones: list[ZoneEval] = []
+        windows: list[TimeEval] = []
+        masks: list[int] = []
+        for m in running:
+            mask = guards(m)
+            masks.append(mask)
+            if mask:
+                zones += (ev for ev in m.evals if isinstance(ev, ZoneEval))
+                windows += (ev for ev in m.evals if isinstance(ev, TimeEval))
+        self.zones = tuple(zones)
+        # each zone's own reach (see anchor): lon, lat, cos(lat), reach, side (-1: none)
+        self.balls = array("d", (0.0, 0.0, 1.0, -1.0, -1.0) * len(zones))
+        self.windows = tuple(windows)
+        # rows[i] is skipped when its guards all hold and it reads no data field
+        self.subsets = tuple(
+            tuple(
+                row
+                for row, mask in zip(self.rows, masks, strict=True)
+                if not mask or mask & ~ok or (row[0] == STEP and row[3])
+            )
+            for ok in range(4)
+        )
+        self.lon0 = self.lat0 = 0.0
+        self.cos0 = 1.0
+        self.reach2 = inf if not zones else -1.0  # no zones: nothing to guard
+        self.in_use: bool | None = None
+        self.t_lo, self.t_hi = -inf, inf
+
+    def anchor(self, lon: float, lat: float) -> None:
+        """The zones were all evaluated at ``(lon, lat)``: guard them from there.
+
+        Each zone keeps its own reach, anchored where it was computed, as long as its
+        side stays: from a point within it, what is left of it is a reach too (the
+        triangle inequality in the old anchor's plane, scaled down to the new one's), so
+        only the zones whose reach the vehicle left are measured again."""
+        reach = inf
+        c = cos(lat * _RAD)
+        balls = self.balls
+        b = 0
+        for zone in self.zones:
+            side = zone.inside
+            if side is None:
+                reach = -1.0
+                break
+            r = balls[b + 3]
+            if balls[b + 4] == side and r > 0.0:
+                dx = (lon - balls[b]) * balls[b + 2]
+                dy = lat - balls[b + 1]
+                left = r - sqrt(dx * dx + dy * dy)
+                r = left / max(1.0, balls[b + 2] / c) if left > 0.0 else -1.0
+            else:
+                r = -1.0
+            if r <= 0.0:  # measured again, from here
+                r = zone.shape.reach_deg(lon, lat, side)
+                balls[b : b + 5] = array("d", (lon, lat, c, r, side))
+            if r < reach:
+                reach = r
+            b += 5
+        self.lon0, self.lat0, self.cos0 = lon, lat, c
+        self.reach2 = reach * reach if reach > 0.0 else -1.0
+
+    def timed(self, in_use: bool) -> None:
+        """The windows were all evaluated with the vehicle ``in_use`` or not."""
+        self.in_use = in_use
+        if in_use:
+            self.t_lo = max((w.lo for w in self.windows), default=-inf)
+            self.t_hi = min((w.hi for w in self.windows), default=inf)
+
+
+def guards(monitor: Monitor) -> int:
+    """The guards that can settle ``monitor`` (bits ZONES, WINDOWS): 0 unless it is made
+    of zones, windows and data triggers that are not ``onChange`` (these keep their
+    value while their field does), with at least one zone or window."""
+    mask = 0
+    for ev in monitor.evals:
+        if isinstance(ev, ZoneEval):
+            mask |= ZONES
+        elif isinstance(ev, TimeEval):
+            mask |= WINDOWS
+        elif not isinstance(ev, DataEval) or ev.on_change:
+            return 0
+    return mask
 
 
 def _row(index: int, monitor: Monitor) -> Row:
@@ -71,7 +195,9 @@ def _row(index: int, monitor: Monitor) -> Row:
       and whether the value is rounded first;
     - CHANGE: the evaluator and the field's name;
     - STEP: the data fields it reads when it has data triggers only and no ``onChange``
-      (unchanged, it cannot change), else None.
+      (unchanged, it cannot change), or zones, windows and such data triggers (then
+      unchanged and within its guards, it cannot change), else None; then its guards
+      (see :func:`guards`; 0 for data triggers only).
     """
     kind = monitor.fast
     sole = monitor.sole
@@ -85,7 +211,11 @@ def _row(index: int, monitor: Monitor) -> Row:
         return (DATA, index, monitor, sole, name, sole.get, sole.cmp, sole.target, sole.rounds)
     if kind == CHANGE:
         return (CHANGE, index, monitor, sole, sole.spec.field.name)
-    return (STEP, index, monitor, monitor.reads)
+    mask = guards(monitor)
+    if mask:  # zones, windows and data: the data fields it reads, and its guards
+        reads = frozenset(ev.spec.field.name for ev in monitor.evals if isinstance(ev, DataEval))
+        return (STEP, index, monitor, reads, mask)
+    return (STEP, index, monitor, monitor.reads, 0)
 
 
 def data_reads(monitor: Monitor) -> frozenset[str] | None:
