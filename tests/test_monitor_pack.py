@@ -97,7 +97,7 @@ def _draw(rng: random.Random) -> dict[str, Any]:
     return draw
 
 
-def _drive(seed: int, named: bool, steps: int = 1500) -> tuple[list[str], list[int]]:
+def _drive(seed: int, named: bool, steps: int = 700) -> tuple[list[str], list[int]]:
     """Every event raised (one JSON line each, in order), and how many fields each
     sample named as changed."""
     sim = Simulator(
@@ -142,8 +142,8 @@ def test_naming_the_changed_fields_raises_the_same_events(seed: int) -> None:
     named, sizes = _drive(seed, named=True)
     unknown, _ = _drive(seed, named=False)
     assert named == unknown
-    assert len(named) > 100
+    assert len(named) > 50
     data = [json.loads(line)[3]["values"] for line in named]
     assert any(value["kind"] == "data" for values in data for value in values)
-    assert sizes.count(0) > 200  # samples where no data field changed
-    assert sum(1 for size in sizes if size) > 200  # and where some did
+    assert sizes.count(0) > 100  # samples where no data field changed
+    assert sum(1 for size in sizes if size) > 100  # and where some did
