@@ -122,6 +122,10 @@ _SAMPLE_KEYS: Final = (
 )  # fmt: skip
 
 
+Builder = Callable[[Any], dict[str, Any]]
+"""Makes an event's dict of what was published (when someone reads it)."""
+
+
 def _sample_data(raw: tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(_SAMPLE_KEYS, raw, strict=True))
 
@@ -132,15 +136,8 @@ class Entry:
 
     __slots__ = ("at", "build", "id", "kind", "raw", "vin")
 
-    def __init__(
-        self,
-        id: int,
-        kind: str,
-        at: float,
-        vin: str | None,
-        raw: Any,
-        build: Callable[[Any], dict[str, Any]] | None = None,
-    ) -> None:
+    def __init__(self, id: int, kind: str, at: float, vin: str | None, raw: Any,
+                 build: Builder | None = None) -> None:  # fmt: skip
         self.id = id
         self.kind = kind
         self.at = at
@@ -295,14 +292,8 @@ class Feed:
         return self.buffer[0].id if self.buffer else self.last_id + 1
 
     # ------------------------------------------------------------ intake
-    def _add(
-        self,
-        kind: str,
-        at: float,
-        vin: str | None,
-        raw: Any,
-        build: Callable[[Any], dict[str, Any]] | None = None,
-    ) -> None:
+    def _add(self, kind: str, at: float, vin: str | None, raw: Any,
+             build: Builder | None = None) -> None:  # fmt: skip
         """Keep an event: ``raw`` its dict, or what ``build`` makes it of when read."""
         number = self.last_id = next(self._ids)
         if build is None:
