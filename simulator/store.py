@@ -6,7 +6,9 @@ layer reaches it through one ``web.AppKey``.
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -69,6 +71,11 @@ def _monitor_extensions(
     return monitor_extensions(vehicle, wanted, base, at)
 
 
+ADVANCE_TURN = 0.02
+"""Wall seconds an advance runs before the server answers what else came in (a turn of
+the event loop; the simulated outcome does not depend on it)."""
+
+
 class Simulator:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -107,6 +114,8 @@ class Simulator:
         self._rng, self._fake = _seeded(f"{settings.seed}:declared")
         self.named_vehicles: dict[str, str] = {}  # a scenario's vehicle names -> ids
         self.player: Any = None  # the scenario being played (scenario.player.Player)
+        self._epoch = 0  # bumped by each reset: an advance under way stops there
+        self._advancing = asyncio.Lock()  # one advance at a time
         self.reset()
         # the live event stream (GET /simulator/v1/events): what crosses the bus, numbered
         self.feed = Feed(self.bus, self.clock, self.fleet)
@@ -123,6 +132,7 @@ class Simulator:
         start again from the seed: the same calls give the same ids as after the start.
         """
         scenario = self.scenario
+        self._epoch += 1
         self.identity.users.clear()
         self.identity.clients.clear()
         self.fleet.clear()
@@ -198,15 +208,32 @@ class Simulator:
     ) -> datetime:
         """Move a manual clock ``seconds`` forward as time would pass: timer by timer,
         the async work each instant starts (a send, a scenario step) finishing at that
-        instant before the clock moves on; ``each`` runs after every instant."""
+        instant before the clock moves on; ``each`` runs after every instant.
+
+        A long advance (months of a living fleet) lets the server answer other requests
+        every :data:`ADVANCE_TURN` wall seconds: they see the simulator as it is at that
+        instant.  Advances run one at a time; a reset under way ends one where it is."""
+        async with self._advancing:
+            return await self._advance(seconds, each)
+
+    async def _advance(
+        self, seconds: float, each: Callable[[], Awaitable[None]] | None
+    ) -> datetime:
         clock = self.clock
         before = clock.time()
         target = before + seconds
+        epoch = self._epoch
+        turn = time.monotonic()
         while True:
             if self.busy:
                 await self.settle()
             if each is not None:
                 await each()
+            if time.monotonic() - turn > ADVANCE_TURN:
+                await asyncio.sleep(0)  # the other requests' turn
+                turn = time.monotonic()
+            if self._epoch != epoch:  # reset meanwhile: this advance is over
+                return clock.now()
             due = clock.next_due()
             if due is None or due > target:
                 break
