@@ -214,20 +214,20 @@ def _substituted(text: str, sim: ThreadedSimulator) -> str:
     return text.replace(DOC_URL, sim.url).replace("certs/", f"{sim.certs.directory}/")
 
 
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A documented script or command, in a clean environment (no CCSIM_ variable)."""
+    return subprocess.run(
+        args, cwd=cwd, capture_output=True, text=True, timeout=120, env=clean_env()
+    )
+
+
 @pytest.mark.parametrize("block", by_rule("script"))
 def test_python_scripts_run_against_a_live_simulator(
     block: Block, sim: ThreadedSimulator, tmp_path: Path
 ) -> None:
     sim.reset()
     assert DOC_URL in block.text and "certs/" in block.text
-    done = subprocess.run(
-        [sys.executable, "-c", _substituted(block.text, sim)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=clean_env(),
-    )
+    done = _run([sys.executable, "-c", _substituted(block.text, sim)], tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip(), "the script printed nothing"
 
@@ -237,14 +237,7 @@ def test_curl_commands_run_against_a_live_simulator(
     block: Block, sim: ThreadedSimulator, tmp_path: Path
 ) -> None:
     sim.reset()
-    done = subprocess.run(
-        ["bash", "-c", "set -euo pipefail\n" + _substituted(block.text, sim)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=clean_env(),
-    )
+    done = _run(["bash", "-c", "set -euo pipefail\n" + _substituted(block.text, sim)], tmp_path)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert len(answer["_embedded"]["vehicles"]) == 2
