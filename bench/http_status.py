@@ -44,7 +44,17 @@ def _pin(cpu: int) -> None:
 
 def cpu_seconds(pid: int) -> float:
     """User and system CPU of process ``pid`` (all its threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return cpu_seconds_of(Path(f"/proc/{pid}/stat"))
+
+
+def loop_cpu_seconds(pid: int) -> float:
+    """The CPU of process ``pid``'s main thread (its event loop) so far; the rest of
+    :func:`cpu_seconds` is its other threads' (the simulator's log writer)."""
+    return cpu_seconds_of(Path(f"/proc/{pid}/task/{pid}/stat"))
+
+
+def cpu_seconds_of(stat: Path) -> float:
+    fields = stat.read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -223,10 +233,12 @@ def main() -> None:
             pids = {"simulator": sim.pid, "bare aiohttp": bare.pid}
             runs: dict[str, list[LoadResult]] = {name: [] for name in ports}
             cpu: dict[str, list[float]] = {name: [] for name in ports}
+            loop_cpu: list[float] = []  # the simulator's event loop thread
             # Alternate the two servers so that machine noise hits both alike.
             for _ in range(opts.rounds):
                 for name, port in ports.items():
                     cpu_before = cpu_seconds(pids[name])
+                    loop_before = loop_cpu_seconds(sim.pid)
                     runs[name].append(
                         asyncio.run(
                             run_load(
@@ -240,6 +252,8 @@ def main() -> None:
                         )
                     )
                     cpu[name].append(cpu_seconds(pids[name]) - cpu_before)
+                    if name == "simulator":
+                        loop_cpu.append(loop_cpu_seconds(sim.pid) - loop_before)
             sim_rss = rss_mb(sim.pid)
         finally:
             stop(sim)
@@ -272,6 +286,12 @@ def main() -> None:
         f"server CPU per request (medians of rounds): simulator "
         f"{statistics.median(ours_us):.1f} us, bare aiohttp {statistics.median(base_us):.1f} us, "
         f"bare / simulator {statistics.median(base_us) / statistics.median(ours_us):.2f}"
+    )
+    loop_us = [cpu_per_request_us(r, c) for r, c in zip(runs["simulator"], loop_cpu, strict=True)]
+    writer_us = [total - loop for total, loop in zip(ours_us, loop_us, strict=True)]
+    print(
+        f"simulator CPU per request by thread (medians): event loop "
+        f"{statistics.median(loop_us):.1f} us, log writer {statistics.median(writer_us):.1f} us"
     )
     print(f"process start to ready line: {ready_s * 1000:.0f} ms  (target < 1000 ms)")
     print(f"simulator RSS after load: {sim_rss:.1f} MB")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import queue
 import sys
@@ -77,19 +78,26 @@ def _stamp(record: logging.LogRecord) -> float:
 
 
 def iso(ts: float, *, millis: bool = False) -> str:
-    """``ts`` as ``2026-01-05T06:00:12Z`` (with ``.123`` milliseconds when asked)."""
-    global _last_iso
-    key, last = (ts, millis), _last_iso  # one tuple, read and replaced whole (two threads)
-    if key == last[0]:  # a busy second's lines share their stamp
-        return last[1]
-    moment = datetime.fromtimestamp(ts, UTC)
-    text = moment.isoformat(timespec="milliseconds" if millis else "seconds")
-    text = text.replace("+00:00", "Z")
-    _last_iso = (key, text)
-    return text
+    """``ts`` as ``2026-01-05T06:00:12Z`` (with ``.123`` milliseconds when asked), as
+    ``datetime.fromtimestamp(ts, UTC).isoformat`` writes it: rounded to the microsecond
+    (half to even), then cut to the second or the millisecond."""
+    global _last_second
+    frac, whole = math.modf(ts)
+    micros = round(frac * 1e6)  # datetime.fromtimestamp's rounding
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    second, text = _last_second  # one tuple, read and replaced whole (two threads)
+    if whole != second:  # a busy second's lines share its text
+        text = datetime.fromtimestamp(whole, UTC).isoformat(timespec="seconds")[:-6]
+        _last_second = (whole, text)
+    if millis:
+        return f"{text}.{micros // 1000:03d}Z"
+    return text + "Z"
 
 
-_last_iso: tuple[tuple[float, bool] | None, str] = (None, "")
+_last_second: tuple[float | None, str] = (None, "")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -122,21 +130,29 @@ class JsonFormatter(logging.Formatter):
     ``message``, then the record's structured fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": iso(_stamp(record), millis=True),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        fields = fields_of(record)
-        if fields:
-            if fields.keys().isdisjoint(_BASIC):
-                entry.update(fields)
-            else:
-                entry.update((k, v) for k, v in fields.items() if k not in _BASIC)
+        entry = _json_entry(
+            _stamp(record), record.levelname, record.name, record.getMessage(), fields_of(record)
+        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return _encode(entry)
+
+
+def _json_entry(
+    at: float, level: str, name: str, message: str, fields: dict[str, Any] | None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "time": iso(at, millis=True),
+        "level": level,
+        "logger": name,
+        "message": message,
+    }
+    if fields:
+        if fields.keys().isdisjoint(_BASIC):
+            entry.update(fields)
+        else:
+            entry.update((k, v) for k, v in fields.items() if k not in _BASIC)
+    return entry
 
 
 _encode = json.JSONEncoder(default=str, ensure_ascii=False).encode
@@ -149,10 +165,37 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage()
         if record.name != BANNER:
-            message = f"{iso(_stamp(record))} {record.levelname} {record.name} {message}"
+            message = _text_line(_stamp(record), record.levelname, record.name, message)
         if record.exc_info:
             message += "\n" + self.formatException(record.exc_info)
         return message
+
+
+def _text_line(at: float, level: str, name: str, message: str) -> str:
+    return f"{iso(at)} {level} {name} {message}"
+
+
+def _hot_text(
+    name: str, level: int, msg: str, args: tuple[Any, ...], fields: Fields, at: float
+) -> str:
+    """A hot line as :class:`TextFormatter` writes its record."""
+    return _text_line(at, _level_name(level), name, msg % args if args else msg)
+
+
+def _hot_json(
+    name: str, level: int, msg: str, args: tuple[Any, ...], fields: Fields, at: float
+) -> str:
+    """A hot line as :class:`JsonFormatter` writes its record."""
+    made = fields() if callable(fields) else fields
+    message = msg % args if args else msg
+    return _encode(_json_entry(at, _level_name(level), name, message, made))
+
+
+_HOT_FORMATS: dict[type[logging.Formatter], Callable[..., str]] = {
+    TextFormatter: _hot_text,
+    JsonFormatter: _hot_json,
+}
+"""How each of our formatters writes a hot line without a record."""
 
 
 class QueuedOutput(logging.Handler):
@@ -161,16 +204,23 @@ class QueuedOutput(logging.Handler):
 
     def __init__(self, formatter: logging.Formatter, limit: int = QUEUE_LIMIT) -> None:
         super().__init__()
+        self._hot_format: Callable[..., str] | None = None  # see setFormatter
         self.setFormatter(formatter)
         self.limit = limit
         self.dropped = 0
         self.ready = False  # the ready line is out: stdout from now on
         self.held: list[logging.LogRecord] = []  # info and below, logged before ready
-        self._queue: queue.SimpleQueue[logging.LogRecord | Queued | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[logging.LogRecord | Queued | str | None] = (
+            queue.SimpleQueue()
+        )
         self._closed = False
         self._gone: set[TextIO] = set()  # streams whose reader closed the pipe
         self._writer = threading.Thread(target=self._run, name="ccsim-log", daemon=True)
         self._writer.start()
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:
+        super().setFormatter(fmt)
+        self._hot_format = _HOT_FORMATS.get(type(fmt)) if fmt is not None else None
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stamp_and_queue(record)
@@ -202,9 +252,10 @@ class QueuedOutput(logging.Handler):
         fields: Fields,
         more: Sequence[Line] | None = None,
     ) -> None:
-        """A hot line (and the ``more`` lines after it), stamped now: queued as a tuple,
-        its record made by the writer (less work here, on the event loop, and nothing
-        for the cyclic GC to follow meanwhile)."""
+        """A hot line (and the ``more`` lines after it), stamped now.  On stdout through
+        one of our formatters: queued as the text to write, made here (no record at all,
+        and the writer only writes); else queued as a tuple, its record made by the
+        writer (nothing for the cyclic GC to follow meanwhile)."""
         now = time.time()
         at = _clock() if _clock is not None else now
         ready = self.ready
@@ -215,6 +266,19 @@ class QueuedOutput(logging.Handler):
         elif self._queue.qsize() >= self.limit:
             self.dropped += 1 + len(more or ())
         else:
+            hot_format = self._hot_format
+            if hot_format is not None and ready:  # the text as written, made here
+                try:
+                    text = hot_format(name, level, msg, args, fields, at)
+                    if more:
+                        text += "".join(
+                            "\n" + hot_format(name, level, m, a, f, at) for m, a, f in more
+                        )
+                except Exception:  # the writer reports it, as for any record
+                    pass
+                else:
+                    self._queue.put(text)
+                    return
             self._queue.put((name, level, msg, args, fields, now, at, ready, more))
 
     def to_stdout(self, first: Callable[[], None]) -> None:
@@ -243,7 +307,7 @@ class QueuedOutput(logging.Handler):
                 done = True
                 batch = batch[: batch.index(None)]
             records = [
-                item if isinstance(item, logging.LogRecord) else _line_record(item)
+                item if isinstance(item, logging.LogRecord | str) else _line_record(item)
                 for item in batch
                 if item is not None
             ]
@@ -254,28 +318,37 @@ class QueuedOutput(logging.Handler):
             if not done and len(batch) < BATCH_LIMIT:
                 time.sleep(BATCH_PAUSE)
 
-    def _note_dropped(self, last: logging.LogRecord) -> None:
+    def _note_dropped(self, last: logging.LogRecord | str) -> None:
         dropped, self.dropped = self.dropped, 0
         note = logging.LogRecord(
             "ccsim", logging.WARNING, __file__, 0,
             "%d log lines dropped: nothing read the output fast enough",
             (dropped,), None,
         )  # fmt: skip
-        note.__dict__.update(
-            ccsim_time=_stamp(last), ccsim_stdout=getattr(last, "ccsim_stdout", False)
-        )
+        if isinstance(last, str):  # a line made as text: on stdout, stamped about now
+            at, stdout = _clock() if _clock is not None else time.time(), True
+        else:
+            at, stdout = _stamp(last), getattr(last, "ccsim_stdout", False)
+        note.__dict__.update(ccsim_time=at, ccsim_stdout=stdout)
         self._write_all([note])
 
-    def _write_all(self, records: list[logging.LogRecord]) -> None:
-        """The records in order, one write per run of records for the same stream."""
+    def _write_all(self, records: Sequence[logging.LogRecord | str]) -> None:
+        """The records (and lines made as text, for stdout) in order, one write per run
+        of them for the same stream."""
         run: list[str] = []
         stream: TextIO | None = None
         for record in records:
-            target = sys.stdout if getattr(record, "ccsim_stdout", False) else sys.stderr
+            if isinstance(record, str):
+                target = sys.stdout
+            else:
+                target = sys.stdout if getattr(record, "ccsim_stdout", False) else sys.stderr
             if target is not stream and run:
                 self._put(stream, "".join(run), record)
                 run = []
             stream = target
+            if isinstance(record, str):
+                run.append(record + "\n")
+                continue
             for line in _expand(record):
                 try:
                     run.append(self.format(line) + "\n")
@@ -284,7 +357,7 @@ class QueuedOutput(logging.Handler):
         if run:
             self._put(stream, "".join(run), records[-1])
 
-    def _put(self, stream: TextIO | None, text: str, record: logging.LogRecord) -> None:
+    def _put(self, stream: TextIO | None, text: str, record: logging.LogRecord | str) -> None:
         if stream is None or stream in self._gone:
             return
         try:
@@ -292,6 +365,8 @@ class QueuedOutput(logging.Handler):
         except BrokenPipeError:  # the reader went away: nobody will read this stream again
             self._gone.add(stream)
         except Exception:
+            if isinstance(record, str):
+                record = logging.makeLogRecord({"msg": record})
             self.handleError(record)
 
     def close(self) -> None:
@@ -313,6 +388,10 @@ _LEVEL_NAMES: dict[int, str] = {
     logging.ERROR: "ERROR", logging.CRITICAL: "CRITICAL",
 }  # fmt: skip
 _new_record = logging.LogRecord.__new__
+
+
+def _level_name(level: int) -> str:
+    return _LEVEL_NAMES.get(level) or logging.getLevelName(level)
 
 
 def _only_output(logger: logging.Logger) -> QueuedOutput | None:
@@ -394,7 +473,7 @@ def _hot_record(
     values["msg"] = msg
     values["args"] = args
     values["levelno"] = level
-    values["levelname"] = _LEVEL_NAMES.get(level) or logging.getLevelName(level)
+    values["levelname"] = _level_name(level)
     values["created"] = now
     values["msecs"] = (now - int(now)) * 1000
     values["relativeCreated"] = (now - _STARTED) * 1000
