@@ -391,8 +391,13 @@ _DEFLATE_LEVEL = 9
 _RAW_DEFLATE = -15  # zlib wbits: a raw deflate stream, no header or checksum
 
 
-def _deflate(raw: bytes) -> bytes:
-    return zlib.compress(raw, _DEFLATE_LEVEL, _RAW_DEFLATE) if raw else b""
+_GROWING_LEVEL = 1
+"""The deflate level of a log's last chunk while it is not full: deflated again at each
+append, so fast; at :data:`_DEFLATE_LEVEL` once full."""
+
+
+def _deflate(raw: bytes, level: int = _DEFLATE_LEVEL) -> bytes:
+    return zlib.compress(raw, level, _RAW_DEFLATE) if raw else b""
 
 
 def _inflate(blob: bytes) -> bytes:
@@ -415,18 +420,25 @@ def _join(records: Iterable[bytes]) -> bytes:
     return b"".join(_LENGTH.pack(len(raw)) + raw for raw in records)
 
 
+CHUNK = 32
+"""Records per deflated chunk of a log: appending re-deflates the last chunk only."""
+
+
 class _PackedLog(Sequence[_T]):
     """A chronological list of records kept packed: the records' bytes, each prefixed with
-    its length, in one deflated ``bytes`` blob per log (a parked vehicle's history costs
-    about half its packed size, with no per-record object).
+    its length, deflated in chunks of :data:`CHUNK` records (a parked vehicle's history
+    costs about half its packed size, with no per-record object; the last chunk, until
+    full, is deflated fast rather than small).
 
     Reading yields fresh frozen objects; to change a record, store a replacement with
-    ``log[i] = record`` or :meth:`upsert`.  Every change re-deflates the log (tens of
-    microseconds for a few hundred records' worth): logs change at the end of a trip, not
-    at every data sample.
+    ``log[i] = record`` or :meth:`upsert`.  Appending (what the fleet does, at the end of
+    each trip) re-deflates the last chunk only, and the oldest records dropped stay in the
+    first chunk, skipped, until all of its records are: a cost bounded by the chunk, not
+    by the log, so months of life take time in proportion.  Other changes re-deflate the
+    whole log.
     """
 
-    __slots__ = ("_blob", "_count", "_tail")
+    __slots__ = ("_chunks", "_count", "_sizes", "_skip", "_tail")
 
     def __init__(self, items: Iterable[_T] = ()) -> None:
         self._store([self._pack(item) for item in items])
@@ -440,12 +452,25 @@ class _PackedLog(Sequence[_T]):
         """The record back from its bytes."""
 
     def _records(self) -> list[bytes]:
-        return _split(_inflate(self._blob))
+        records: list[bytes] = []
+        for blob in self._chunks:
+            records += _split(_inflate(blob))
+        return records[self._skip :]
 
     def _store(self, records: list[bytes]) -> None:
-        self._blob = _deflate(_join(records))
+        self._chunks: list[bytes] = []
+        self._sizes: list[int] = []  # records in each chunk
+        self._skip = 0  # dropped records still at the start of the first chunk
+        self._add_chunks(records)
         self._count = len(records)
         self._tail: tuple[_T, ...] | None = None
+
+    def _add_chunks(self, records: list[bytes]) -> None:
+        for start in range(0, len(records), CHUNK):
+            part = records[start : start + CHUNK]
+            level = _DEFLATE_LEVEL if len(part) == CHUNK else _GROWING_LEVEL
+            self._chunks.append(_deflate(_join(part), level))
+            self._sizes.append(len(part))
 
     def __len__(self) -> int:
         return self._count
@@ -454,7 +479,13 @@ class _PackedLog(Sequence[_T]):
         """The last two records (fewer in a shorter log), oldest first; kept until the log
         changes, so that reading the latest ones on every data sample costs no inflating."""
         if self._tail is None:
-            self._tail = tuple(self._unpack(raw) for raw in self._records()[-2:])
+            last: list[bytes] = []
+            for blob in reversed(self._chunks):
+                last[:0] = _split(_inflate(blob))
+                if len(last) >= 2:
+                    break
+            kept = min(2, self._count)
+            self._tail = tuple(self._unpack(raw) for raw in last[len(last) - kept :])
         return self._tail
 
     @overload
@@ -462,10 +493,16 @@ class _PackedLog(Sequence[_T]):
     @overload
     def __getitem__(self, index: slice) -> list[_T]: ...
     def __getitem__(self, index: int | slice) -> _T | list[_T]:
-        records = self._records()
         if isinstance(index, slice):
-            return [self._unpack(raw) for raw in records[index]]
-        return self._unpack(records[index])
+            return [self._unpack(raw) for raw in self._records()[index]]
+        if not -self._count <= index < self._count:
+            raise IndexError(f"{type(self).__name__} index out of range")
+        at = index % self._count + self._skip  # one chunk inflated
+        for blob, size in zip(self._chunks, self._sizes, strict=True):
+            if at < size:
+                return self._unpack(_split(_inflate(blob))[at])
+            at -= size
+        raise AssertionError("chunk sizes do not add up")  # pragma: no cover
 
     def __setitem__(self, index: int, item: _T) -> None:
         records = self._records()
@@ -473,8 +510,12 @@ class _PackedLog(Sequence[_T]):
         self._store(records)
 
     def __iter__(self) -> Iterator[_T]:
-        for raw in self._records():
-            yield self._unpack(raw)
+        skip = self._skip
+        for blob in self._chunks:
+            records = _split(_inflate(blob))
+            for raw in records[skip:]:
+                yield self._unpack(raw)
+            skip = 0
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -488,17 +529,20 @@ class _PackedLog(Sequence[_T]):
         return f"{type(self).__name__}(<{self._count} records>)"
 
     def append(self, item: _T, *, keep_last: int | None = None) -> None:
-        """Add ``item`` at the end; with ``keep_last``, drop the oldest records beyond it
-        (one re-deflate for both)."""
+        """Add ``item`` at the end; with ``keep_last``, drop the oldest records beyond it."""
         self.extend((item,), keep_last=keep_last)
 
     def extend(self, items: Iterable[_T], *, keep_last: int | None = None) -> None:
-        """Add ``items`` at the end (one re-deflate), then as :meth:`append`."""
-        records = self._records()
-        records.extend(self._pack(item) for item in items)
-        if keep_last is not None and len(records) > keep_last:
-            del records[: len(records) - keep_last]
-        self._store(records)
+        """Add ``items`` at the end, then as :meth:`append` (the last chunk re-deflated)."""
+        new = [self._pack(item) for item in items]
+        if self._sizes and self._sizes[-1] < CHUNK:  # the last chunk takes more
+            self._sizes.pop()
+            new[:0] = _split(_inflate(self._chunks.pop()))
+        self._add_chunks(new)
+        self._count = sum(self._sizes) - self._skip
+        self._tail = None
+        if keep_last is not None:
+            self.trim(keep_last)
 
     def _index_in(self, records: list[bytes], record_id: str) -> int | None:
         try:
@@ -532,16 +576,24 @@ class _PackedLog(Sequence[_T]):
         self._store(records)
 
     def trim(self, keep_last: int) -> None:
-        """Drop the oldest records, keeping at most ``keep_last``."""
-        if self._count > keep_last:
-            records = self._records()
-            del records[: len(records) - keep_last]
-            self._store(records)
+        """Drop the oldest records, keeping at most ``keep_last``: whole chunks go, and
+        the first one left skips its dropped records (nothing re-deflated)."""
+        excess = self._count - max(keep_last, 0)
+        if excess <= 0:
+            return
+        chunks, sizes = self._chunks, self._sizes
+        skip = self._skip + excess
+        while sizes and sizes[0] <= skip:
+            skip -= sizes.pop(0)
+            chunks.pop(0)
+        self._skip = skip
+        self._count = sum(sizes) - skip
+        self._tail = None
 
     @property
     def packed_size(self) -> int:
         """Bytes the log holds (deflated; for memory accounting)."""
-        return len(self._blob)
+        return sum(len(blob) for blob in self._chunks)
 
     @property
     def raw_size(self) -> int:
