@@ -12,6 +12,23 @@ from simulator.testing import ThreadedSimulator
 
 API = "/connectedcar/v4"
 
+LEAN_PYTEST = tuple(
+    arg
+    for name in (
+        "schemathesis",
+        "hypothesispytest",
+        "anyio",
+        "asyncio",
+        "xdist",
+        "xdist.looponfail",
+    )
+    for arg in ("-p", f"no:{name}")
+)
+"""For a user's test run under ``pytester``: the plugins of this venv such a run has no
+use for, blocked (their imports cost a new pytest process about two seconds of CPU).
+Our plugin is still found through its ``pytest11`` entry point (the whole suite runs
+it beside all of them)."""
+
 
 class ApiClient:
     """A requests session set up as an integrator would: mTLS, bearer token, realm, client_id."""

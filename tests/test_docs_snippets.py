@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import LEAN_PYTEST
 from serving import clean_env, served
 from test_logs import Printed
 
@@ -284,7 +285,9 @@ def test_test_blocks_run_as_a_users_tests(pytester: pytest.Pytester) -> None:
     )
     for number, block in enumerate(blocks):
         pytester.makepyfile(**{f"test_doc_{number}": block.text})
-    outcome = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-p", "no:randomly")
+    outcome = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-q", "-p", "no:randomly", *LEAN_PYTEST
+    )
     count = sum(len(re.findall(r"^def test_", b.text, re.MULTILINE)) for b in blocks)
     outcome.assert_outcomes(passed=count)
 

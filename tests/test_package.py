@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import LEAN_PYTEST
 from serving import clean_env, mtls_session, started
 
 import simulator
@@ -134,7 +135,7 @@ def test_the_pytest_plugin_from_the_wheel(venv: Path, tmp_path: Path) -> None:
     (tmp_path / "test_app.py").write_text(PLUGIN_TEST, encoding="utf-8")
     done = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "test_app.py"],
+         *LEAN_PYTEST, "test_app.py"],
         capture_output=True, text=True, cwd=tmp_path, env=clean_env(), timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

@@ -1,17 +1,19 @@
 """The plugin's helpers used the way a user would (``ccsim.api``, ``ccsim.control``,
 ``ccsim.vehicles``, the receivers' ``wait_for`` and ``assert_nothing_received``), in a
 separate test directory run through ``pytester`` (docs/ci.md's example runs in
-tests/test_docs_snippets.py)."""
+tests/test_docs_snippets.py): one new pytest process runs the passing helpers' file and
+the file whose ``wait_for`` fails, and each file's outcome is checked."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from conftest import LEAN_PYTEST
 
 pytest_plugins = ["pytester"]
 
-QUIET = ("-p", "no:cacheprovider", "-q")
+QUIET = ("-p", "no:cacheprovider", "-q", "-rA", *LEAN_PYTEST)
 
 COMMON = """
 from datetime import timedelta
@@ -185,16 +187,17 @@ def test_waiting_for_what_never_comes(ccsim, ccsim_webhook):
 )
 
 
-def test_api_control_and_receiver_helpers(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_helpers=API_TESTS)
+def test_api_control_and_receiver_helpers_and_wait_for_fails_with_a_readable_list(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_helpers=API_TESTS, test_failing=FAILING_TESTS)
     outcome = pytester.runpytest_subprocess(*QUIET)
-    outcome.assert_outcomes(passed=7)
-
-
-def test_wait_for_fails_with_a_readable_list(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_failing=FAILING_TESTS)
-    outcome = pytester.runpytest_subprocess(*QUIET)
-    outcome.assert_outcomes(failed=1)
+    outcome.assert_outcomes(passed=7, failed=1)
+    # the seven helpers' tests pass, the one that waits for what never comes fails...
+    passed = [line for line in outcome.outlines if line.startswith("PASSED ")]
+    assert len(passed) == 7 and all(line.startswith("PASSED test_helpers.py::") for line in passed)
+    outcome.stdout.fnmatch_lines(["FAILED test_failing.py::test_waiting_for_what_never_comes*"])
+    # ...with a readable list of what arrived
     outcome.stdout.fnmatch_lines(
         [
             '>       ccsim_webhook.wait_for(remote=lock, status="Failed", timeout=0.2)',

@@ -1,6 +1,9 @@
 """The pytest plugin configured the way a user would: ini options, command-line options
 and the ``ccsim_scenario`` marker, in separate test directories run through ``pytester``
-(a new process each: the plugin is found through its ``pytest11`` entry point)."""
+(the plugin is found through its ``pytest11`` entry point).  A run that starts a
+simulator is a new process; ``--help``, ``--fixtures``, ``--markers`` and the usage
+errors start none and run in this one (a new pytest config, entry points loaded again).
+The venv's unrelated plugins are blocked in the inner runs (``LEAN_PYTEST``)."""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import LEAN_PYTEST
 
 pytest_plugins = ["pytester"]
 
-QUIET = ("-p", "no:cacheprovider", "-p", "no:randomly", "-q")
+QUIET = ("-p", "no:cacheprovider", "-p", "no:randomly", "-q", *LEAN_PYTEST)
 
 # two users, a client whose default user is alice, two named vehicles and one more
 FLEET = """
@@ -171,13 +175,13 @@ def test_the_marker_serves_a_file_for_a_test_or_a_module(pytester: pytest.Pytest
 
 def test_bad_options_are_one_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=SETTINGS_TEST)
-    outcome = pytester.runpytest_subprocess(*QUIET, "--ccsim-vehicles", "many")
+    outcome = pytester.runpytest_inprocess(*QUIET, "--ccsim-vehicles", "many")
     assert outcome.ret == pytest.ExitCode.USAGE_ERROR
     outcome.stderr.fnmatch_lines(["ERROR: --ccsim-vehicles: not a number: 'many'"])
 
     pytester.makefile(".yaml", typo="users: []\ntimline: []\n")
     pytester.makeini("[pytest]\nccsim_scenario = typo.yaml\n")
-    outcome = pytester.runpytest_subprocess(*QUIET)
+    outcome = pytester.runpytest_inprocess(*QUIET)
     assert outcome.ret == pytest.ExitCode.USAGE_ERROR
     outcome.stderr.fnmatch_lines(
         ["ERROR: ini option ccsim_scenario = typo.yaml: *typo.yaml:2: timline: *"]
@@ -185,7 +189,7 @@ def test_bad_options_are_one_usage_error(pytester: pytest.Pytester) -> None:
 
 
 def test_help_and_fixtures_explain_the_plugin(pytester: pytest.Pytester) -> None:
-    outcome = pytester.runpytest_subprocess("--help")
+    outcome = pytester.runpytest_inprocess("--help", *LEAN_PYTEST)
     outcome.stdout.fnmatch_lines(
         [
             "connected-car simulator (connectedcar-simulator):",
@@ -198,7 +202,7 @@ def test_help_and_fixtures_explain_the_plugin(pytester: pytest.Pytester) -> None
         ]
     )
     pytester.makepyfile(test_user="def test_nothing(): pass\n")
-    outcome = pytester.runpytest_subprocess("--fixtures", "-p", "no:randomly")
+    outcome = pytester.runpytest_inprocess("--fixtures", "-p", "no:randomly", *LEAN_PYTEST)
     outcome.stdout.fnmatch_lines_random(
         [
             "ccsim -- *",
@@ -211,7 +215,7 @@ def test_help_and_fixtures_explain_the_plugin(pytester: pytest.Pytester) -> None
             "ccsim_server *-- *",
         ]
     )
-    outcome = pytester.runpytest_subprocess("--markers")
+    outcome = pytester.runpytest_inprocess("--markers", *LEAN_PYTEST)
     outcome.stdout.fnmatch_lines(["@pytest.mark.ccsim_scenario(path): this test's ccsim *"])
 
 

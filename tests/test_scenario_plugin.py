@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import LEAN_PYTEST
 
 from simulator.scenario import ScenarioError
 from simulator.testing import ScenarioResult, play_scenario
@@ -154,7 +155,7 @@ def test_a_users_test_file_uses_the_installed_plugin(pytester: pytest.Pytester) 
     pytester.makefile(".yaml", lock=PASSING, broken=FAILING)
     pytester.makepyfile(test_user=USER_TEST)
     # a new process: the plugin is found through its pytest11 entry point
-    outcome = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    outcome = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", *LEAN_PYTEST)
     outcome.assert_outcomes(passed=1, failed=1)
     outcome.stdout.fnmatch_lines(
         [
