@@ -454,7 +454,23 @@ class MonitorEngine:
         for row in rows:
             kind = row[0]
             pulse = False  # an onChange trigger saw a change: an event even if it held
-            if kind == ZONE:
+            if kind == DATA:  # the rows most samples step (the guards leave out the others)
+                _, i, monitor, data, name, get, cmp, target, rounds = row
+                if changed is not None and name not in changed:
+                    continue  # the same value: the same answer
+                value: Any = get(vehicle)
+                data.last = value
+                if value is None:
+                    now = False
+                elif cmp == GT:
+                    now = (round(value) if rounds else value) > target
+                elif cmp == LT:
+                    now = (round(value) if rounds else value) < target
+                elif cmp == EQ:
+                    now = (round(value) if rounds else value) == target
+                else:
+                    now = data.test(value)
+            elif kind == ZONE:
                 _, i, monitor, zone, want = row
                 side = sides[i]
                 if located:
@@ -473,30 +489,14 @@ class MonitorEngine:
                         side = sides[i] = new
                         zone.inside = new
                 now = side == want  # a vehicle hiding where it is stays on its side
+            elif kind == CHANGE:
+                _, i, monitor, data, name = row
+                now = pulse = (changed is None or name in changed) and monitor.step(vehicle, t)
             elif kind == TIME:
                 _, i, monitor, window = row
                 now = in_use and (
                     window.within if window.lo <= t < window.hi else window.in_window(t)
                 )
-            elif kind == DATA:
-                _, i, monitor, data, name, get, cmp, target, rounds = row
-                if changed is not None and name not in changed:
-                    continue  # the same value: the same answer
-                value: Any = get(vehicle)
-                data.last = value
-                if value is None:
-                    now = False
-                elif cmp == GT:
-                    now = (round(value) if rounds else value) > target
-                elif cmp == LT:
-                    now = (round(value) if rounds else value) < target
-                elif cmp == EQ:
-                    now = (round(value) if rounds else value) == target
-                else:
-                    now = data.test(value)
-            elif kind == CHANGE:
-                _, i, monitor, data, name = row
-                now = pulse = (changed is None or name in changed) and monitor.step(vehicle, t)
             else:
                 _, i, monitor, reads, mask = row
                 kept = not reads or (changed is not None and reads.isdisjoint(changed))
