@@ -455,9 +455,9 @@ class MonitorEngine:
             kind = row[0]
             pulse = False  # an onChange trigger saw a change: an event even if it held
             if kind == DATA:  # the rows most samples step (the guards leave out the others)
-                _, i, monitor, data, name, get, cmp, target, rounds = row
-                if changed is not None and name not in changed:
-                    continue  # the same value: the same answer
+                if changed is not None and row[4] not in changed:
+                    continue  # the same value: the same answer (and nothing else read)
+                _, i, _, data, _, get, cmp, target, rounds = row
                 value: Any = get(vehicle)
                 data.last = value
                 if value is None:
@@ -471,7 +471,7 @@ class MonitorEngine:
                 else:
                     now = data.test(value)
             elif kind == ZONE:
-                _, i, monitor, zone, want = row
+                _, i, _, zone, want = row
                 side = sides[i]
                 if located:
                     b = 8 * i  # outer box (lon_lo, lon_hi, lat_lo, lat_hi), then inner box
@@ -490,10 +490,10 @@ class MonitorEngine:
                         zone.inside = new
                 now = side == want  # a vehicle hiding where it is stays on its side
             elif kind == CHANGE:
-                _, i, monitor, data, name = row
-                now = pulse = (changed is None or name in changed) and monitor.step(vehicle, t)
+                i = row[1]
+                now = pulse = (changed is None or row[4] in changed) and row[2].step(vehicle, t)
             elif kind == TIME:
-                _, i, monitor, window = row
+                _, i, _, window = row
                 now = in_use and (
                     window.within if window.lo <= t < window.hi else window.in_window(t)
                 )
@@ -507,7 +507,7 @@ class MonitorEngine:
             if now == active[i] and not pulse:
                 continue  # no transition (a change an onChange trigger sees is one)
             active[i] = now
-            self._transition(monitor, vehicle, t, now)
+            self._transition(row[2], vehicle, t, now)
             raised += now
             rest = pack.rows[i + 1 :]  # all of them, as they now are
             if self._packs.get(vehicle.id) is not pack:  # a listener changed its monitors
