@@ -191,7 +191,7 @@ def _hot_json(
     return _encode(_json_entry(at, _level_name(level), name, message, made))
 
 
-_HOT_FORMATS: dict[type[logging.Formatter], Callable[..., str]] = {
+_HOT_FORMATS: dict[type, Callable[..., str]] = {
     TextFormatter: _hot_text,
     JsonFormatter: _hot_json,
 }
@@ -204,7 +204,6 @@ class QueuedOutput(logging.Handler):
 
     def __init__(self, formatter: logging.Formatter, limit: int = QUEUE_LIMIT) -> None:
         super().__init__()
-        self._hot_format: Callable[..., str] | None = None  # see setFormatter
         self.setFormatter(formatter)
         self.limit = limit
         self.dropped = 0
@@ -217,10 +216,6 @@ class QueuedOutput(logging.Handler):
         self._gone: set[TextIO] = set()  # streams whose reader closed the pipe
         self._writer = threading.Thread(target=self._run, name="ccsim-log", daemon=True)
         self._writer.start()
-
-    def setFormatter(self, fmt: logging.Formatter | None) -> None:
-        super().setFormatter(fmt)
-        self._hot_format = _HOT_FORMATS.get(type(fmt)) if fmt is not None else None
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stamp_and_queue(record)
@@ -266,7 +261,7 @@ class QueuedOutput(logging.Handler):
         elif self._queue.qsize() >= self.limit:
             self.dropped += 1 + len(more or ())
         else:
-            hot_format = self._hot_format
+            hot_format = _HOT_FORMATS.get(type(self.formatter))
             if hot_format is not None and ready:  # the text as written, made here
                 try:
                     text = hot_format(name, level, msg, args, fields, at)
@@ -338,10 +333,8 @@ class QueuedOutput(logging.Handler):
         run: list[str] = []
         stream: TextIO | None = None
         for record in records:
-            if isinstance(record, str):
-                target = sys.stdout
-            else:
-                target = sys.stdout if getattr(record, "ccsim_stdout", False) else sys.stderr
+            made = isinstance(record, str)  # for stdout
+            target = sys.stdout if made or getattr(record, "ccsim_stdout", False) else sys.stderr
             if target is not stream and run:
                 self._put(stream, "".join(run), record)
                 run = []

@@ -112,3 +112,22 @@ def test_a_line_that_cannot_be_made_is_reported_like_any_record(
     assert captured.out.endswith(" INFO ccsim.http after it\n")
     assert "requests" not in captured.out
     assert "Logging error" in captured.err  # logging's report of a bad record
+
+
+class _Upper(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage().upper()
+
+
+def test_the_output_s_formatter_decides_how_a_hot_line_is_made(
+    output: logs.QueuedOutput, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = output
+    handler.setFormatter(logs.JsonFormatter())
+    handler.queue_line("ccsim.http", logging.INFO, "as %s", ("json",), {"status": 200})
+    handler.setFormatter(_Upper())  # not ours: the line goes through a record
+    handler.queue_line("ccsim.http", logging.INFO, "through %s", ("a record",), {})
+    handler.close()
+    first, second = capsys.readouterr().out.splitlines()
+    assert json.loads(first)["message"] == "as json" and json.loads(first)["status"] == 200
+    assert second == "THROUGH A RECORD"
