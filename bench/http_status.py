@@ -30,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from delivery import cpu_seconds, stat_cpu_seconds
 from loadgen import LoadResult, run_load
 
 from simulator.tls import CertStore
@@ -42,20 +43,10 @@ def _pin(cpu: int) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU of process ``pid`` (all its threads) so far."""
-    return cpu_seconds_of(Path(f"/proc/{pid}/stat"))
-
-
 def loop_cpu_seconds(pid: int) -> float:
     """The CPU of process ``pid``'s main thread (its event loop) so far; the rest of
     :func:`cpu_seconds` is its other threads' (the simulator's log writer)."""
-    return cpu_seconds_of(Path(f"/proc/{pid}/task/{pid}/stat"))
-
-
-def cpu_seconds_of(stat: Path) -> float:
-    fields = stat.read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return stat_cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat"))
 
 
 def drain(proc: subprocess.Popen[str]) -> subprocess.Popen[bytes]:
